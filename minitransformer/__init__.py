@@ -1,0 +1,16 @@
+"""minitransformer: how transformers are pretrained and fine-tuned, in NumPy you can read.
+
+Start with `tensor.py` (the autograd engine), then `functional.py` (the fused kernels).
+"""
+
+from . import functional
+from .gradcheck import GradcheckError, gradcheck
+from .seed import get_rng, manual_seed
+from .tensor import Function, Tensor, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+    "manual_seed", "get_rng", "functional",
+]

@@ -1,0 +1,608 @@
+"""Neural-network functions, with the signatures of `torch.nn.functional` (import as F).
+
+Most of a transformer's time and memory goes through five functions: linear, softmax, layer norm,
+cross-entropy and attention.  Written as a chain of primitives (exp, sum, divide, ...) each would
+save several intermediate arrays and walk memory many times.  Here each is **fused**: one Function
+with one forward and one hand-derived backward, whose formula is in its docstring.  The tests check
+each fused kernel against the composition of primitives it replaces, and against finite differences.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .seed import get_rng
+from .tensor import Function, Tensor
+
+__all__ = [
+    "linear", "softmax", "log_softmax", "gelu", "erf", "erfc", "normal_cdf", "relu", "tanh", "sigmoid", "layer_norm",
+    "cross_entropy", "scaled_dot_product_attention", "embedding", "dropout", "cat", "stack",
+    "where", "split",
+]
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# --------------------------------------------------------------------------------------------
+# linear
+# --------------------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """y = x W^T + b with W shaped (out, in), as nn.Linear stores it.
+
+    Backward, with x and the gradient G flattened to rows:
+        dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G's rows.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
+                f"{weight.shape[1]} (weight shape {weight.shape}, i.e. (out_features, in_features))"
+            )
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g @ weight) if need_x else None
+        gw = (g2.T @ x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    return Linear.apply(_tensor(x), weight, bias)
+
+
+# --------------------------------------------------------------------------------------------
+# softmax and log_softmax
+# --------------------------------------------------------------------------------------------
+
+
+def _softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
+    """exp(x - max) / sum(exp(x - max)): subtracting the max keeps exp from overflowing."""
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
+
+
+class Softmax(Function):
+    """y_i = exp(x_i) / sum_j exp(x_j).
+
+    Backward (the Jacobian is diag(y) - y y^T, applied without building it):
+        dL/dx = y * (g - sum(g * y)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _softmax_array(x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        gy = g * y
+        gy -= y * gy.sum(axis=ctx.dim, keepdims=True)
+        return gy
+
+
+def softmax(x, dim: int = -1) -> Tensor:
+    return Softmax.apply(_tensor(x), dim=dim)
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log sum_j exp(x_j)   (computed as x - max - log sum exp(x - max)).
+
+    Backward:  dL/dx = g - softmax(x) * sum(g).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - np.exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+def log_softmax(x, dim: int = -1) -> Tensor:
+    return LogSoftmax.apply(_tensor(x), dim=dim)
+
+
+# --------------------------------------------------------------------------------------------
+# GELU and erf
+# --------------------------------------------------------------------------------------------
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+# erfc(z) for z >= 0 as t exp(-z^2 + P(t)), t = 1 / (1 + z/2), with P a degree-9 polynomial fitted
+# by Chebyshev's method (Numerical Recipes, "erfcc"): *relative* error below 1.2e-7 for every z,
+# the rounding error of float32 itself, and no loss of accuracy far out in the tail.
+_ERFC_COEFFS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+                0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+
+
+def erfc(x) -> np.ndarray:
+    """The complementary error function 1 - erf(x), vectorized; relative error < 1.2e-7."""
+    x = np.asarray(x)
+    z = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = _ERFC_COEFFS[-1]
+    for c in reversed(_ERFC_COEFFS[:-1]):  # Horner's rule
+        poly = poly * t + c
+    tail = t * np.exp(poly - z * z)
+    return np.where(x >= 0, tail, 2.0 - tail)
+
+
+def erf(x) -> np.ndarray:
+    """The error function (NumPy has none): 1 - erfc(x); absolute error < 1.2e-7."""
+    return 1.0 - erfc(x)
+
+
+def normal_cdf(x) -> np.ndarray:
+    """Phi(x) = P(N(0,1) <= x) = erfc(-x / sqrt 2) / 2, accurate in relative terms for x << 0."""
+    return 0.5 * erfc(-x * _INV_SQRT_2)
+
+
+
+
+class Gelu(Function):
+    """GELU(x) = x * Phi(x), with Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
+
+    Backward:  dGELU/dx = Phi(x) + x * phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi).
+    approximate="tanh" (GPT-2's form):  0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3),
+        derivative  0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+        return x * normal_cdf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            local = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        else:
+            cdf = normal_cdf(x)
+            local = cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return g * local
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(_tensor(x), approximate=approximate)
+
+
+def relu(x) -> Tensor:
+    return _tensor(x).relu()
+
+
+def tanh(x) -> Tensor:
+    return _tensor(x).tanh()
+
+
+def sigmoid(x) -> Tensor:
+    return _tensor(x).sigmoid()
+
+
+# --------------------------------------------------------------------------------------------
+# layer norm
+# --------------------------------------------------------------------------------------------
+
+
+class LayerNorm(Function):
+    """y = xhat * w + b,  xhat = (x - mean) / sqrt(var + eps), statistics over the last dims.
+
+    Backward, with N the number of normalized elements and gx = g * w:
+        dL/dx = (gx - mean(gx) - xhat * mean(gx * xhat)) / sqrt(var + eps)
+        dL/dw = sum over the other dims of g * xhat,   dL/db = sum of g.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = np.mean(centered * centered, axis=axes, keepdims=True)
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = centered
+        xhat *= rstd
+        ctx.save_for_backward(xhat, rstd, weight)
+        ctx.axes = axes
+        if weight is None and bias is None:
+            return xhat.copy()
+        out = xhat * weight if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        axes = ctx.axes
+        lead = tuple(range(g.ndim - len(axes)))
+        gw = (g * xhat).sum(axis=lead) if ctx.needs_input_grad[1] else None
+        gb = g.sum(axis=lead) if ctx.needs_input_grad[2] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gxhat = g * weight if weight is not None else g
+            gx = gxhat - gxhat.mean(axis=axes, keepdims=True)
+            gx -= xhat * (gxhat * xhat).mean(axis=axes, keepdims=True)
+            gx *= rstd
+        return gx, gw, gb
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    x = _tensor(x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(x.shape[-len(shape):]) != shape:
+        raise ValueError(f"layer_norm: input shape {x.shape} does not end with normalized_shape {shape}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    return LayerNorm.apply(x, weight, bias, axes=axes, eps=float(eps))
+
+
+# --------------------------------------------------------------------------------------------
+# cross-entropy
+# --------------------------------------------------------------------------------------------
+
+
+class CrossEntropy(Function):
+    """Mean over non-ignored rows of  -sum_c q_c log softmax(x)_c,
+    with q = (1 - s) onehot(target) + s / C  (label smoothing s; s = 0 is plain cross-entropy).
+
+    Backward for a kept row:  dL/dx = (softmax(x) - q) / n_kept;  ignored rows get 0.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, label_smoothing, reduction):
+        n, classes = logits.shape
+        keep = target != ignore_index
+        safe_target = np.where(keep, target, 0)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        logp = shifted
+        logp -= log_norm
+        rows = np.arange(n)
+        losses = -logp[rows, safe_target] * (1.0 - label_smoothing)
+        if label_smoothing:
+            losses -= logp.mean(axis=1) * label_smoothing
+        losses *= keep
+        ctx.save_for_backward(logp, safe_target, keep)
+        ctx.label_smoothing, ctx.reduction = label_smoothing, reduction
+        ctx.count = int(keep.sum())
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return np.asarray(total)
+        return np.asarray(total / ctx.count if ctx.count else np.nan, dtype=logits.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, target, keep = ctx.saved_tensors
+        s = ctx.label_smoothing
+        grad = np.exp(logp)
+        if s:
+            grad -= s / grad.shape[1]
+        grad[np.arange(len(target)), target] -= 1.0 - s
+        if ctx.reduction in ("none", "sum"):
+            scale = (g * keep)[:, None]
+        else:
+            scale = (g * keep / max(ctx.count, 1))[:, None]
+        grad *= scale.astype(grad.dtype, copy=False)
+        return grad, None
+
+
+def cross_entropy(logits, target, ignore_index: int = -100, label_smoothing: float = 0.0,
+                  reduction: str = "mean") -> Tensor:
+    """Cross-entropy between logits (N, C) and integer class targets (N,), as F.cross_entropy.
+
+    For a sequence model, flatten first: cross_entropy(logits.reshape(-1, V), targets.reshape(-1)).
+    """
+    logits = _tensor(logits)
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if logits.ndim != 2:
+        raise ValueError(
+            f"cross_entropy expects logits of shape (N, C), got {logits.shape}; "
+            "flatten a sequence first: logits.reshape(-1, C) and targets.reshape(-1)"
+        )
+    if target.shape != (logits.shape[0],):
+        raise ValueError(f"cross_entropy: target shape {target.shape} does not match logits {logits.shape}: "
+                         f"expected ({logits.shape[0]},)")
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(f"cross_entropy: targets must be integer class ids, got dtype {target.dtype}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    classes = logits.shape[1]
+    bad = (target != ignore_index) & ((target < 0) | (target >= classes))
+    if bad.any():
+        value = int(target[bad][0])
+        raise IndexError(f"cross_entropy: target {value} is out of range for {classes} classes "
+                         f"(valid: 0..{classes - 1}, or ignore_index={ignore_index})")
+    return CrossEntropy.apply(logits, target, ignore_index=ignore_index,
+                              label_smoothing=float(label_smoothing), reduction=reduction)
+
+
+# --------------------------------------------------------------------------------------------
+# attention
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def causal_mask(query_len: int, key_len: int) -> np.ndarray:
+    """Boolean (L, S) mask, True where query i may look at key j (j <= i): no peeking ahead."""
+    mask = np.tril(np.ones((query_len, key_len), dtype=bool))
+    mask.flags.writeable = False
+    return mask
+
+
+class Attention(Function):
+    """O = dropout(P) V,  P = softmax(S),  S = Q K^T * scale + mask   (scale = 1/sqrt(d) by default).
+
+    Backward, with dO the incoming gradient and D the dropout keep-mask / (1 - p):
+        dV = (P*D)^T dO,   dP = (dO V^T) * D,   dS = P * (dP - sum_j dP * P),
+        dQ = dS K * scale, dK = dS^T Q * scale.
+    A query row whose keys are all masked attends to nothing: its output and gradients are 0
+    (PyTorch returns NaN there).
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, additive, dropout_p, scale):
+        scores = q @ np.swapaxes(k, -1, -2)
+        scores *= scale
+        if additive is not None:
+            scores = scores + additive
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        row_max = scores.max(axis=-1, keepdims=True)
+        row_max[~np.isfinite(row_max)] = 0.0  # fully masked rows: exp(-inf) = 0 below, no NaN
+        probs = np.exp(scores - row_max, out=scores)
+        denom = probs.sum(axis=-1, keepdims=True)
+        denom[denom == 0] = 1.0
+        probs /= denom
+        keep = None
+        if dropout_p > 0.0:
+            keep = (get_rng().random(probs.shape) >= dropout_p).astype(probs.dtype) / (1.0 - dropout_p)
+            out = (probs * keep) @ v
+        else:
+            out = probs @ v
+        ctx.save_for_backward(q, k, v, probs, keep)
+        ctx.scale = scale
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, probs, keep = ctx.saved_tensors
+        need_q, need_k, need_v = ctx.needs_input_grad[:3]
+        dropped = probs if keep is None else probs * keep
+        gv = np.swapaxes(dropped, -1, -2) @ g if need_v else None
+        dprobs = g @ np.swapaxes(v, -1, -2)
+        if keep is not None:
+            dprobs *= keep
+        dscores = dprobs
+        dscores -= (dprobs * probs).sum(axis=-1, keepdims=True)
+        dscores *= probs
+        dscores *= ctx.scale
+        gq = dscores @ k if need_q else None
+        gk = np.swapaxes(dscores, -1, -2) @ q if need_k else None
+        return gq, gk, gv, None, None
+
+
+def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(Q K^T / sqrt(d) + mask) V over the last two dims, as F.scaled_dot_product_attention.
+
+    q: (..., L, d), k: (..., S, d), v: (..., S, dv).  attn_mask: boolean (True = may attend) or
+    float (added to the scores), broadcastable to (..., L, S).  is_causal: query i sees keys <= i.
+    Why scale by 1/sqrt(d)?  Dot products of d random unit-variance components have variance d;
+    without the scale, large d pushes softmax into saturation where gradients vanish.
+    """
+    q, k, v = _tensor(q), _tensor(k), _tensor(v)
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
+    L, S = q.shape[-2], k.shape[-2]
+    mask = additive = None
+    if attn_mask is not None:
+        attn_mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+        if attn_mask.dtype == bool:
+            mask = attn_mask
+        else:
+            additive = attn_mask.astype(q.dtype, copy=False)
+    if is_causal:
+        causal = causal_mask(L, S)
+        mask = causal if mask is None else (mask & causal)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    return Attention.apply(q, k, v, mask, additive, dropout_p=float(dropout_p), scale=float(scale))
+
+
+# --------------------------------------------------------------------------------------------
+# embedding and dropout
+# --------------------------------------------------------------------------------------------
+
+
+class Embedding(Function):
+    """y = W[ids]: a table lookup.  Backward adds each gradient row into the row it came from."""
+
+    @staticmethod
+    def forward(ctx, ids, weight):
+        ctx.save_for_backward(ids)
+        ctx.weight_shape, ctx.dtype = weight.shape, weight.dtype
+        return weight[ids]
+
+    @staticmethod
+    def backward(ctx, g):
+        (ids,) = ctx.saved_tensors
+        grad = np.zeros(ctx.weight_shape, dtype=ctx.dtype)
+        np.add.at(grad, ids.reshape(-1), g.reshape(-1, ctx.weight_shape[1]))
+        return None, grad
+
+
+def check_ids(ids: np.ndarray, vocab_size: int, what: str = "token id") -> None:
+    """Raise a clear IndexError if any id is outside [0, vocab_size)."""
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"{what}s must be integers, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
+        raise IndexError(f"{what} {int(bad)} is out of range for a vocabulary of {vocab_size} "
+                         f"(valid ids: 0..{vocab_size - 1})")
+
+
+def embedding(ids, weight) -> Tensor:
+    ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    check_ids(ids, weight.shape[0])
+    return Embedding.apply(ids, weight)
+
+
+class Dropout(Function):
+    """y = x * keep / (1 - p), keep ~ Bernoulli(1 - p): the expected value of y is x."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        keep = (get_rng().random(x.shape) >= p).astype(x.dtype)
+        keep /= 1.0 - p
+        ctx.save_for_backward(keep)
+        return x * keep
+
+    @staticmethod
+    def backward(ctx, g):
+        (keep,) = ctx.saved_tensors
+        return g * keep
+
+
+def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    x = _tensor(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return Dropout.apply(x, p=float(p))
+
+
+# --------------------------------------------------------------------------------------------
+# joining, choosing and splitting
+# --------------------------------------------------------------------------------------------
+
+
+class Cat(Function):
+    """Join along `dim`;  the gradient is cut back into the pieces' sizes."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        bounds = np.cumsum(ctx.sizes)[:-1]
+        return tuple(np.split(g, bounds, axis=ctx.dim))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat needs at least one tensor")
+    dim = dim % tensors[0].ndim
+    for t in tensors[1:]:
+        if t.ndim != tensors[0].ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != dim):
+            raise ValueError(f"cat: shapes {tensors[0].shape} and {t.shape} differ outside dim {dim}")
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join along a new axis `dim` (a cat of tensors each given a size-1 axis there)."""
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    shape = tensors[0].shape
+    for t in tensors[1:]:
+        if t.shape != shape:
+            raise ValueError(f"stack: all tensors need the same shape, got {shape} and {t.shape}")
+    dim = dim % (len(shape) + 1)
+    new_shape = shape[:dim] + (1,) + shape[dim:]
+    return cat([t.reshape(new_shape) for t in tensors], dim=dim)
+
+
+class Where(Function):
+    """z = x where cond else y;  each side's gradient passes where it was chosen."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        gx = np.where(cond, g, 0).astype(g.dtype, copy=False) if ctx.needs_input_grad[1] else None
+        gy = np.where(cond, 0, g).astype(g.dtype, copy=False) if ctx.needs_input_grad[2] else None
+        return None, gx, gy
+
+
+def where(condition, x, y) -> Tensor:
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    if isinstance(x, Tensor) and not isinstance(y, Tensor):
+        y = np.asarray(y, dtype=x.dtype)
+    elif isinstance(y, Tensor) and not isinstance(x, Tensor):
+        x = np.asarray(x, dtype=y.dtype)
+    return Where.apply(cond, x, y)
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Cut `x` along `dim` into pieces of a given size (last may be smaller) or given sizes."""
+    x = _tensor(x)
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split size must be positive, got {step}")
+        sizes = [min(step, length - start) for start in range(0, length, step)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ValueError(f"split sizes {sizes} add up to {sum(sizes)}, but dim {dim} has length {length}")
+    pieces, start = [], 0
+    dim = dim % x.ndim
+    for size in sizes:
+        index = (slice(None),) * dim + (slice(start, start + size),)
+        pieces.append(x[index])
+        start += size
+    return tuple(pieces)

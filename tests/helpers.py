@@ -1,0 +1,24 @@
+"""Small helpers shared by the tests."""
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from minitransformer import Tensor
+
+
+def leaf(array, requires_grad=True):
+    """A float64 leaf tensor (gradchecks need float64)."""
+    return Tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+def random_leaf(shape, seed=0, low=None, high=None):
+    rng = np.random.default_rng(seed)
+    if low is not None:
+        return leaf(rng.uniform(low, high, size=shape))
+    return leaf(rng.standard_normal(shape))
+
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+seeds = st.integers(0, 2**16)
+broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)
