@@ -306,7 +306,8 @@ def random_spans_noise_mask(length: int, rng: np.random.Generator, noise_density
     random into `num_noise_spans` non-empty spans, the kept tokens likewise
     into as many runs, and the two are interleaved starting with a kept run:
     kept, noise, kept, noise, ... So the first token is never corrupted and the
-    last one always is (as in T5, where EOS is appended only afterwards).
+    last one always is (as in T5, where EOS is appended only afterwards); when
+    there is a single span, it is always the last `num_noise_tokens` tokens.
     """
     _check_rng(rng)
     num_noise_tokens, num_noise_spans = noise_span_counts(length, noise_density, mean_noise_span_length)
@@ -408,7 +409,8 @@ def reconstruct_from_span_corruption(input_ids, target_ids, sentinel_ids, eos_id
     sentinel_set = set(_check_sentinels_and_eos(sentinel_ids, eos_id).tolist())
     for name, sequence in (("input_ids", inputs), ("target_ids", targets)):
         if len(sequence) == 0 or sequence[-1] != eos_id or np.any(sequence[:-1] == eos_id):
-            raise ValueError(f"{name} must end with eos_id={eos_id} and contain it nowhere else, got {sequence.tolist()}")
+            raise ValueError(f"{name} must end with eos_id={eos_id} and contain it nowhere else, "
+                             f"got {sequence.tolist()}")
 
     hidden_spans: dict[int, list[int]] = {}
     current_sentinel = None

@@ -137,7 +137,8 @@ def _checked_tensors(tensors) -> dict[str, np.ndarray]:
     checked = {}
     for name, array in tensors.items():
         if not isinstance(name, str):
-            raise TypeError(f"tensor names must be strings, got {name!r} ({type(name).__name__}); convert it with str()")
+            raise TypeError(f"tensor names must be strings, got {name!r} ({type(name).__name__}); "
+                            f"convert it with str()")
         if name == _METADATA_KEY:
             raise ValueError(f"{_METADATA_KEY!r} is reserved for metadata; rename that tensor or pass metadata=")
         if not isinstance(array, np.ndarray):

@@ -1,0 +1,205 @@
+"""BERT: a bidirectional encoder pretrained by filling in masked words (Devlin et al., 2019).
+
+    tokens -> LN(word + position + segment embeddings)
+           -> n_layers x [x = LN(x + attn(x));  x = LN(x + mlp(x))]      (post-norm, no causal mask)
+           -> hidden states (B, T, d)
+    heads:  MLM:    LN(gelu(dense(h))) @ word_embeddings^T + bias        (tied decoder)
+            pooler: tanh(dense(h[:, 0]))  — the [CLS] position, for sentence-level tasks
+            classifier: pooler -> dropout -> Linear(d, num_labels)
+
+Every position sees every other (no causal mask): that is what makes BERT's representations good
+for understanding tasks, and also why it cannot generate: it has no left-to-right factorization of
+p(text) to sample from, and at a position it sees the very token it would have to predict.
+
+Names map one-to-one onto Hugging Face's `BertModel` through `HF_BERT_NAMES` below, so real BERT
+checkpoints load without transposes (Linear weights are (out, in) in both).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .. import functional as F
+from ..nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, TransformerBlock
+from ..nn.layers import normal
+from ..tensor import Tensor
+from .gpt import check_token_batch
+
+
+@dataclass
+class BertConfig:
+    vocab_size: int = 512
+    context_length: int = 128  # max_position_embeddings
+    n_layers: int = 2
+    n_heads: int = 4
+    d_model: int = 128
+    d_ff: int = 512
+    type_vocab_size: int = 2
+    dropout: float = 0.1
+    ln_eps: float = 1e-12
+    num_labels: int = 0  # > 0 adds a sequence-classification head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+BERT_PRESETS = {
+    "bert-base": BertConfig(vocab_size=30522, context_length=512, n_layers=12, n_heads=12, d_model=768, d_ff=3072),
+    # sentence-transformers' all-MiniLM-L6-v2 (loadable with pretrained.py)
+    "minilm-l6": BertConfig(vocab_size=30522, context_length=512, n_layers=6, n_heads=12, d_model=384, d_ff=1536),
+    "tiny": BertConfig(context_length=64, n_layers=3, n_heads=4, d_model=96, d_ff=384),
+    "micro": BertConfig(vocab_size=32, context_length=16, n_layers=1, n_heads=2, d_model=16, d_ff=32, dropout=0.0),
+}
+
+
+def bert_config(preset: str = "tiny", **overrides) -> BertConfig:
+    if preset not in BERT_PRESETS:
+        raise ValueError(f"unknown BERT preset {preset!r}; choose one of {sorted(BERT_PRESETS)}")
+    return replace(BERT_PRESETS[preset], **overrides)
+
+
+class BertEmbeddings(Module):
+    """word + position + segment (token type) embeddings, then LayerNorm and dropout."""
+
+    def __init__(self, c: BertConfig):
+        super().__init__()
+        self.word_embeddings = Embedding(c.vocab_size, c.d_model)
+        self.position_embeddings = Embedding(c.context_length, c.d_model)
+        self.token_type_embeddings = Embedding(c.type_vocab_size, c.d_model)
+        self.ln = LayerNorm(c.d_model, eps=c.ln_eps)
+        self.dropout = Dropout(c.dropout)
+
+    def forward(self, ids, token_type_ids):
+        positions = np.arange(ids.shape[1])
+        x = self.word_embeddings(ids) + self.position_embeddings(positions) + self.token_type_embeddings(token_type_ids)
+        return self.dropout(self.ln(x))
+
+
+class MLMHead(Module):
+    """Predicts the original token at every position: transform, then the tied word embeddings."""
+
+    def __init__(self, c: BertConfig, word_embeddings: Embedding):
+        super().__init__()
+        self.dense = Linear(c.d_model, c.d_model)
+        self.ln = LayerNorm(c.d_model, eps=c.ln_eps)
+        self.bias = Parameter(np.zeros(c.vocab_size, np.float32))
+        self._word_embeddings = [word_embeddings]  # a list: shared, not registered twice
+
+    def forward(self, hidden):
+        h = self.ln(F.gelu(self.dense(hidden)))
+        return F.linear(h, self._word_embeddings[0].weight, self.bias)
+
+
+class BERT(Module):
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = c = config
+        self.embeddings = BertEmbeddings(c)
+        self.blocks = ModuleList(
+            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=False, ln_eps=c.ln_eps)
+            for _ in range(c.n_layers))
+        self.pooler = Linear(c.d_model, c.d_model)
+        self.mlm_head = MLMHead(c, self.embeddings.word_embeddings)
+        self.classifier = Linear(c.d_model, c.num_labels) if c.num_labels else None
+        self.classifier_dropout = Dropout(c.dropout)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """BERT's initialization: weights ~ N(0, 0.02), biases 0, LayerNorm gains 1."""
+        for name, p in self.named_parameters():
+            if name.endswith("bias"):
+                p.data[...] = 0.0
+            elif ".ln" in name or name.startswith("ln"):
+                p.data[...] = 1.0
+            else:
+                p.data[...] = normal(p.shape, 0.02)
+
+    def forward(self, ids, token_type_ids=None, attention_mask=None) -> Tensor:
+        """Hidden states (B, T, d).  attention_mask: (B, T), 1 for real tokens and 0 for padding
+        (Hugging Face's convention); padding is never attended to."""
+        c = self.config
+        ids = check_token_batch(ids, c.vocab_size, c.context_length)
+        if token_type_ids is None:
+            token_type_ids = np.zeros_like(ids)
+        token_type_ids = np.asarray(token_type_ids)
+        if token_type_ids.shape != ids.shape:
+            raise ValueError(f"token_type_ids shape {token_type_ids.shape} != ids shape {ids.shape}")
+        padding = None
+        if attention_mask is not None:
+            attention_mask = np.asarray(attention_mask)
+            if attention_mask.shape != ids.shape:
+                raise ValueError(f"attention_mask shape {attention_mask.shape} != ids shape {ids.shape}")
+            padding = attention_mask == 0
+        x = self.embeddings(ids, token_type_ids)
+        for block in self.blocks:
+            x = block(x, key_padding_mask=padding)
+        return x
+
+    def mlm(self, ids, labels=None, token_type_ids=None, attention_mask=None):
+        """Masked-language-model logits (B, T, V) and, given labels (-100 = not masked), the loss."""
+        logits = self.mlm_head(self(ids, token_type_ids, attention_mask))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), np.asarray(labels).reshape(-1))
+        return logits, loss
+
+    def pooled(self, hidden: Tensor) -> Tensor:
+        """tanh(dense(h_[CLS])): BERT's sentence summary, trained by next-sentence prediction."""
+        return self.pooler(hidden[:, 0]).tanh()
+
+    def classify(self, ids, labels=None, token_type_ids=None, attention_mask=None):
+        """Sequence-classification logits (B, num_labels) from the pooled [CLS], and the loss."""
+        if self.classifier is None:
+            raise ValueError("this BERT has no classifier: build it with num_labels > 0 "
+                             "(or call add_classifier(num_labels))")
+        pooled = self.pooled(self(ids, token_type_ids, attention_mask))
+        logits = self.classifier(self.classifier_dropout(pooled))
+        loss = F.cross_entropy(logits, np.asarray(labels)) if labels is not None else None
+        return logits, loss
+
+    def add_classifier(self, num_labels: int) -> None:
+        """A fresh classification head (N(0, 0.02) weights), e.g. on top of pretrained weights."""
+        self.config = replace(self.config, num_labels=num_labels)
+        self.classifier = Linear(self.config.d_model, num_labels)
+        self.classifier.weight.data[...] = normal(self.classifier.weight.shape, 0.02)
+        self.classifier.bias.data[...] = 0.0
+
+    def generate(self, *args, **kwargs):
+        raise TypeError(
+            "BERT cannot generate text: it is an encoder trained to fill in masked tokens using context on "
+            "both sides, so it defines no left-to-right distribution p(next token | previous tokens) to "
+            "sample from. Use a decoder (GPT) or an encoder-decoder (T5) to generate; use BERT's mlm() "
+            "to guess masked words.")
+
+
+# Our parameter names -> Hugging Face BertModel / BertForMaskedLM names ("bert." prefix omitted).
+HF_BERT_NAMES = [
+    (r"embeddings\.word_embeddings\.weight", "embeddings.word_embeddings.weight"),
+    (r"embeddings\.position_embeddings\.weight", "embeddings.position_embeddings.weight"),
+    (r"embeddings\.token_type_embeddings\.weight", "embeddings.token_type_embeddings.weight"),
+    (r"embeddings\.ln\.(weight|bias)", r"embeddings.LayerNorm.\1"),
+    (r"blocks\.(\d+)\.attn\.q_proj\.(weight|bias)", r"encoder.layer.\1.attention.self.query.\2"),
+    (r"blocks\.(\d+)\.attn\.k_proj\.(weight|bias)", r"encoder.layer.\1.attention.self.key.\2"),
+    (r"blocks\.(\d+)\.attn\.v_proj\.(weight|bias)", r"encoder.layer.\1.attention.self.value.\2"),
+    (r"blocks\.(\d+)\.attn\.out_proj\.(weight|bias)", r"encoder.layer.\1.attention.output.dense.\2"),
+    (r"blocks\.(\d+)\.ln_attn\.(weight|bias)", r"encoder.layer.\1.attention.output.LayerNorm.\2"),
+    (r"blocks\.(\d+)\.mlp\.fc1\.(weight|bias)", r"encoder.layer.\1.intermediate.dense.\2"),
+    (r"blocks\.(\d+)\.mlp\.fc2\.(weight|bias)", r"encoder.layer.\1.output.dense.\2"),
+    (r"blocks\.(\d+)\.ln_mlp\.(weight|bias)", r"encoder.layer.\1.output.LayerNorm.\2"),
+    (r"pooler\.(weight|bias)", r"pooler.dense.\1"),
+    (r"mlm_head\.dense\.(weight|bias)", r"cls.predictions.transform.dense.\1"),
+    (r"mlm_head\.ln\.(weight|bias)", r"cls.predictions.transform.LayerNorm.\1"),
+    (r"mlm_head\.bias", "cls.predictions.bias"),
+    (r"classifier\.(weight|bias)", r"classifier.\1"),
+]
+
+
+def to_hf_name(name: str) -> str:
+    """Our parameter name -> the Hugging Face BERT name (see HF_BERT_NAMES)."""
+    for pattern, replacement in HF_BERT_NAMES:
+        if re.fullmatch(pattern, name):
+            return re.sub(pattern, replacement, name)
+    raise KeyError(f"no Hugging Face name for BERT parameter {name!r}")

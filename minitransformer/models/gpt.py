@@ -1,0 +1,164 @@
+"""GPT: a decoder-only transformer pretrained by predicting the next token.
+
+    tokens -> token embedding + position embedding
+           -> n_layers x [x + attn(LN(x)) with a causal mask;  x + mlp(LN(x))]     (pre-norm)
+           -> LN -> logits = x @ token_embedding^T                                  (tied)
+
+The causal mask lets position t attend only to positions <= t, so one forward pass trains all T
+next-token predictions of a sequence at once, and the same model can then generate text left to
+right.  The output layer reuses the input embedding matrix ("tied" embeddings, Press & Wolf 2017):
+a token's vector is both how it is read and how it is predicted, and it saves V x d parameters.
+
+Presets follow the lecture: GPT-1 (Radford et al., 2018) had 12 layers, 768 wide, 12 heads,
+3072 feed-forward, 512 tokens of context and a 40k-merge BPE vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .. import functional as F
+from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
+from ..nn.layers import normal
+from ..tensor import Tensor, no_grad
+from .generation import check_sampling_args, choose_next_token
+
+
+@dataclass
+class GPTConfig:
+    vocab_size: int = 512
+    context_length: int = 64
+    n_layers: int = 4
+    n_heads: int = 4
+    d_model: int = 128
+    d_ff: int = 512
+    dropout: float = 0.0
+    activation: str = "gelu"  # exact GELU; "gelu_tanh" is GPT-2's approximation
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+GPT_PRESETS = {
+    # the lecture's GPT-1: 117M parameters with its 40,478-token vocabulary
+    "gpt1": GPTConfig(vocab_size=40478, context_length=512, n_layers=12, n_heads=12, d_model=768, d_ff=3072, dropout=0.1),
+    # GPT-2 small, for comparison
+    "gpt2": GPTConfig(vocab_size=50257, context_length=1024, n_layers=12, n_heads=12, d_model=768, d_ff=3072,
+                      dropout=0.1, activation="gelu_tanh"),
+    # nanoGPT's CPU recipe on tiny Shakespeare (character level)
+    "nano": GPTConfig(vocab_size=65, context_length=64, n_layers=4, n_heads=4, d_model=128, d_ff=512),
+    # trains on a laptop CPU in a few minutes
+    "tiny": GPTConfig(context_length=64, n_layers=3, n_heads=4, d_model=96, d_ff=384),
+    # for tests and quick lessons: seconds
+    "micro": GPTConfig(vocab_size=32, context_length=16, n_layers=1, n_heads=2, d_model=16, d_ff=32),
+}
+
+
+def gpt_config(preset: str = "tiny", **overrides) -> GPTConfig:
+    if preset not in GPT_PRESETS:
+        raise ValueError(f"unknown GPT preset {preset!r}; choose one of {sorted(GPT_PRESETS)}")
+    return replace(GPT_PRESETS[preset], **overrides)
+
+
+def check_token_batch(ids, vocab_size: int, context_length: int, what: str = "input") -> np.ndarray:
+    """ids as an int array (B, T) after checking shape, length and range (clear errors)."""
+    ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    if ids.ndim != 2:
+        raise ValueError(f"{what} ids must be a (batch, time) array, got shape {ids.shape}; "
+                         "for one sequence use ids[None, :]")
+    if ids.shape[1] > context_length:
+        raise ValueError(f"{what} sequence of length {ids.shape[1]} is longer than the model's context of "
+                         f"{context_length} tokens; shorten it or use a model with a longer context")
+    F.check_ids(ids, vocab_size)
+    return ids
+
+
+class GPT(Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.token_embedding = Embedding(c.vocab_size, c.d_model)
+        self.position_embedding = Embedding(c.context_length, c.d_model)
+        self.dropout = Dropout(c.dropout)
+        self.blocks = ModuleList(
+            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True, activation=c.activation)
+            for _ in range(c.n_layers))
+        self.ln_final = LayerNorm(c.d_model)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """GPT-2's initialization: weights ~ N(0, 0.02), biases 0, and the two projections that add
+        into the residual stream (attn.out_proj, mlp.fc2) scaled by 1/sqrt(2 n_layers), so the
+        residual's variance does not grow with depth."""
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
+        for name, p in self.named_parameters():
+            if name.endswith("bias"):
+                p.data[...] = 0.0
+            elif name.startswith("ln") or ".ln_" in name:
+                p.data[...] = 1.0
+            elif name.endswith("out_proj.weight") or name.endswith("fc2.weight"):
+                p.data[...] = normal(p.shape, residual_std)
+            else:
+                p.data[...] = normal(p.shape, 0.02)
+
+    def forward(self, ids, targets=None, caches=None):
+        """ids: (B, T) token ids.  Returns (logits (B, T, V), loss or None).
+
+        targets: (B, T) next-token ids (-100 to ignore) -> mean cross-entropy loss.
+        caches: one KVCache per block, for generation: ids are then the *new* tokens only.
+        """
+        c = self.config
+        start = caches[0].length if caches else 0
+        ids = check_token_batch(ids, c.vocab_size, c.context_length - start)
+        positions = np.arange(start, start + ids.shape[1])
+        x = self.dropout(self.token_embedding(ids) + self.position_embedding(positions))
+        for i, block in enumerate(self.blocks):
+            x = block(x, is_causal=True, cache=caches[i] if caches else None)
+        x = self.ln_final(x)
+        logits = F.linear(x, self.token_embedding.weight)  # tied output layer
+        loss = None
+        if targets is not None:
+            targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+            loss = F.cross_entropy(logits.reshape(-1, c.vocab_size), targets.reshape(-1))
+        return logits, loss
+
+    @no_grad()
+    def generate(self, ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, stop_token: int | None = None, seed: int | None = None,
+                 use_cache: bool = True) -> np.ndarray:
+        """Continue each row of `ids` (B, T) by up to max_new_tokens tokens; returns (B, T + new).
+
+        With the cache, each step feeds only the newest token (the keys and values of the others
+        are kept).  Past the context length the model sees the last `context_length` tokens
+        (a sliding window, as nanoGPT), and the cache is rebuilt from that window.
+        Stops early when every row has produced `stop_token`.
+        """
+        check_sampling_args(temperature, top_k, top_p)
+        c = self.config
+        ids = check_token_batch(ids, c.vocab_size, c.context_length, what="prompt")
+        rng = np.random.default_rng(seed) if seed is not None else None
+        was_training = self.training
+        self.eval()
+        caches, fed = None, 0  # fed: how many tokens of `ids` the caches hold
+        finished = np.zeros(len(ids), dtype=bool)
+        for _ in range(max_new_tokens):
+            if not use_cache:
+                logits, _ = self(ids[:, -c.context_length:])
+            else:
+                if caches is None or ids.shape[1] > c.context_length:
+                    caches, fed = [KVCache() for _ in self.blocks], max(0, ids.shape[1] - c.context_length)
+                logits, _ = self(ids[:, fed:], caches=caches)
+                fed = ids.shape[1]
+            next_ids = choose_next_token(logits.data[:, -1], temperature, top_k, top_p, rng)
+            if stop_token is not None:
+                next_ids = np.where(finished, stop_token, next_ids)
+                finished |= next_ids == stop_token
+            ids = np.concatenate([ids, next_ids[:, None]], axis=1)
+            if stop_token is not None and finished.all():
+                break
+        self.train(was_training)
+        return ids

@@ -1,0 +1,172 @@
+"""A T5-style encoder-decoder, pretrained by span corruption (Raffel et al., 2020).
+
+    encoder: input ids -> embeddings -> n_layers x [self-attention (bidirectional); mlp] -> LN -> memory
+    decoder: target ids, shifted right -> embeddings
+             -> n_layers x [causal self-attention; cross-attention to memory; mlp] -> LN
+             -> logits = x @ shared_embedding^T * d^-1/2
+
+The encoder reads the corrupted text with full bidirectional context (like BERT); the decoder
+writes the missing spans left to right (like GPT), looking at the encoder's output through
+cross-attention.  One embedding matrix is shared by the encoder input, decoder input and output.
+
+How this differs from the real T5, and why:
+- positions: learned absolute position embeddings (as GPT and BERT here) instead of T5's relative
+  position buckets added to the attention scores — one mechanism for all three models;
+- normalization: LayerNorm (with mean subtraction and bias) instead of T5's RMSNorm (scale only);
+- feed-forward: GELU instead of T5 v1.0's ReLU (v1.1 uses gated GELU);
+- like T5: pre-norm blocks, a final norm on each stack, tied output layer rescaled by d^-1/2,
+  and the decoder starts from the padding token.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .. import functional as F
+from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
+from ..nn.layers import normal
+from ..tensor import Tensor, no_grad
+from .generation import check_sampling_args, choose_next_token
+from .gpt import check_token_batch
+
+
+@dataclass
+class T5Config:
+    vocab_size: int = 512
+    context_length: int = 128  # longest encoder input and longest decoder output
+    n_layers: int = 2  # in the encoder and again in the decoder
+    n_heads: int = 4
+    d_model: int = 128
+    d_ff: int = 512
+    dropout: float = 0.0
+    pad_id: int = 0  # also the decoder's start token, as in T5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+T5_PRESETS = {
+    "t5-small": T5Config(vocab_size=32128, context_length=512, n_layers=6, n_heads=8, d_model=512, d_ff=2048, dropout=0.1),
+    "tiny": T5Config(context_length=128, n_layers=2, n_heads=4, d_model=96, d_ff=384),
+    "micro": T5Config(vocab_size=32, context_length=16, n_layers=1, n_heads=2, d_model=16, d_ff=32),
+}
+
+
+def t5_config(preset: str = "tiny", **overrides) -> T5Config:
+    if preset not in T5_PRESETS:
+        raise ValueError(f"unknown T5 preset {preset!r}; choose one of {sorted(T5_PRESETS)}")
+    return replace(T5_PRESETS[preset], **overrides)
+
+
+class T5(Module):
+    def __init__(self, config: T5Config):
+        super().__init__()
+        self.config = c = config
+        self.shared_embedding = Embedding(c.vocab_size, c.d_model)
+        self.encoder_positions = Embedding(c.context_length, c.d_model)
+        self.decoder_positions = Embedding(c.context_length, c.d_model)
+        self.dropout = Dropout(c.dropout)
+        self.encoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True)
+                                  for _ in range(c.n_layers))
+        self.encoder_ln = LayerNorm(c.d_model)
+        self.decoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True,
+                                                   cross_attention=True) for _ in range(c.n_layers))
+        self.decoder_ln = LayerNorm(c.d_model)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """N(0, 0.02) weights, zero biases, unit norm gains; residual projections scaled by
+        1/sqrt(2 n_layers) as in GPT-2."""
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
+        for name, p in self.named_parameters():
+            if name.endswith("bias"):
+                p.data[...] = 0.0
+            elif "_ln" in name or ".ln_" in name:
+                p.data[...] = 1.0
+            elif name.endswith("out_proj.weight") or name.endswith("fc2.weight"):
+                p.data[...] = normal(p.shape, residual_std)
+            else:
+                p.data[...] = normal(p.shape, 0.02)
+
+    def encode(self, input_ids) -> tuple:
+        """(memory (B, S, d), padding mask (B, S) True at padding) for the encoder input."""
+        c = self.config
+        ids = check_token_batch(input_ids, c.vocab_size, c.context_length, what="encoder input")
+        padding = ids == c.pad_id
+        x = self.dropout(self.shared_embedding(ids) + self.encoder_positions(np.arange(ids.shape[1])))
+        for block in self.encoder:
+            x = block(x, key_padding_mask=padding)
+        return self.encoder_ln(x), padding
+
+    def decode(self, decoder_ids, memory, memory_padding, caches=None) -> Tensor:
+        """Logits (B, T, V) for the decoder input given the encoder's memory."""
+        c = self.config
+        start = caches[0][0].length if caches else 0
+        ids = check_token_batch(decoder_ids, c.vocab_size, c.context_length - start, what="decoder input")
+        if ids.shape[0] != memory.shape[0]:
+            raise ValueError(f"batch sizes differ: encoder input has {memory.shape[0]} rows, "
+                             f"decoder input has {ids.shape[0]}")
+        x = self.dropout(self.shared_embedding(ids) + self.decoder_positions(np.arange(start, start + ids.shape[1])))
+        for i, block in enumerate(self.decoder):
+            self_cache, cross_cache = caches[i] if caches else (None, None)
+            x = block(x, memory=memory, is_causal=True, memory_padding_mask=memory_padding,
+                      cache=self_cache, cross_cache=cross_cache)
+        x = self.decoder_ln(x)
+        return F.linear(x, self.shared_embedding.weight) * (c.d_model ** -0.5)
+
+    def shift_right(self, targets: np.ndarray) -> np.ndarray:
+        """Decoder input = [start] + targets[:-1]: at step t the decoder sees the targets before t."""
+        targets = np.asarray(targets)
+        start = np.full((targets.shape[0], 1), self.config.pad_id, dtype=targets.dtype)
+        return np.concatenate([start, np.where(targets[:, :-1] < 0, self.config.pad_id, targets[:, :-1])], axis=1)
+
+    def forward(self, input_ids, targets=None, decoder_input_ids=None):
+        """(logits (B, T, V), loss or None).  targets: (B, T) output ids, -100 where ignored (padding)."""
+        if decoder_input_ids is None:
+            if targets is None:
+                raise ValueError("T5 needs targets or decoder_input_ids")
+            decoder_input_ids = self.shift_right(targets)
+        input_ids = np.asarray(input_ids)
+        decoder_input_ids = np.asarray(decoder_input_ids)
+        if input_ids.ndim == 2 and decoder_input_ids.ndim == 2 and input_ids.shape[0] != decoder_input_ids.shape[0]:
+            raise ValueError(f"batch sizes differ: encoder input has {input_ids.shape[0]} rows, "
+                             f"decoder input has {decoder_input_ids.shape[0]}")
+        memory, padding = self.encode(input_ids)
+        logits = self.decode(decoder_input_ids, memory, padding)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), np.asarray(targets).reshape(-1))
+        return logits, loss
+
+    @no_grad()
+    def generate(self, input_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, stop_token: int | None = None, seed: int | None = None,
+                 use_cache: bool = True) -> np.ndarray:
+        """Decode up to max_new_tokens for each encoder input row; returns (B, new) ids (no start token)."""
+        check_sampling_args(temperature, top_k, top_p)
+        c = self.config
+        if max_new_tokens >= c.context_length:
+            raise ValueError(f"max_new_tokens={max_new_tokens} must be below the decoder's context of "
+                             f"{c.context_length} tokens")
+        rng = np.random.default_rng(seed) if seed is not None else None
+        was_training = self.training
+        self.eval()
+        memory, padding = self.encode(input_ids)
+        out = np.full((memory.shape[0], 1), c.pad_id, dtype=np.int64)
+        caches = [(KVCache(), KVCache()) for _ in self.decoder] if use_cache else None
+        finished = np.zeros(len(out), dtype=bool)
+        for _ in range(max_new_tokens):
+            new = out[:, -1:] if use_cache else out
+            logits = self.decode(new, memory, padding, caches=caches)
+            next_ids = choose_next_token(logits.data[:, -1], temperature, top_k, top_p, rng)
+            if stop_token is not None:
+                next_ids = np.where(finished, stop_token, next_ids)
+                finished |= next_ids == stop_token
+            out = np.concatenate([out, next_ids[:, None]], axis=1)
+            if stop_token is not None and finished.all():
+                break
+        self.train(was_training)
+        return out[:, 1:]

@@ -1,0 +1,271 @@
+"""GPT, BERT and T5: full-model gradients, masking invariances, cached generation, overfitting."""
+
+import numpy as np
+import pytest
+
+import minitransformer as mt
+from minitransformer import optim
+from minitransformer.models import BERT, GPT, T5, bert_config, build_model, choose_next_token, gpt_config, t5_config
+from minitransformer.models.bert import to_hf_name
+
+V = 11
+
+
+def tiny(kind, **overrides):
+    configs = {"gpt": gpt_config, "bert": bert_config, "t5": t5_config}
+    sizes = dict(vocab_size=V, context_length=8, n_layers=2, n_heads=2, d_model=8, d_ff=12)
+    sizes.update(overrides)
+    if kind == "bert":
+        sizes.setdefault("dropout", 0.0)
+    return {"gpt": GPT, "bert": BERT, "t5": T5}[kind](configs[kind]("micro", **sizes))
+
+
+def randomize(model, seed=0, scale=0.5):
+    """Replace the small N(0, 0.02) init by O(1) weights, so gradients are large enough to check."""
+    rng = np.random.default_rng(seed)
+    for name, p in model.named_parameters():
+        base = 1.0 if ("ln" in name and name.endswith("weight")) else 0.0
+        p.data = base + rng.standard_normal(p.shape) * scale
+    return model
+
+
+def ids(shape, seed=0, low=1):
+    return np.random.default_rng(seed).integers(low, V, shape)
+
+
+def check_every_parameter(model, loss_fn):
+    report = mt.gradcheck_module(model, loss_fn, samples_per_parameter=3, atol=1e-7, rtol=1e-4)
+    assert report.passed, "\n" + report.table()
+    names = [name for name, *_ in report]
+    assert names == [name for name, _ in model.named_parameters()]
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# full-model gradients, every parameter
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gpt_loss_gradcheck_every_parameter():
+    model = randomize(tiny("gpt")).double()
+    x = ids((2, 6))
+    check_every_parameter(model, lambda: model(x, ids((2, 6), 1))[1])
+
+
+def test_bert_mlm_and_classifier_gradcheck_every_parameter():
+    model = randomize(tiny("bert", num_labels=3)).double()
+    x = ids((2, 6))
+    labels = np.where(np.random.default_rng(3).random((2, 6)) < 0.5, ids((2, 6), 2), -100)
+    labels[0, 0] = 4
+    attention = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    segments = np.array([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]])
+
+    def loss():
+        _, mlm = model.mlm(x, labels, token_type_ids=segments, attention_mask=attention)
+        _, cls = model.classify(x, np.array([2, 0]), token_type_ids=segments, attention_mask=attention)
+        return mlm + cls
+
+    check_every_parameter(model, loss)
+
+
+def test_t5_loss_gradcheck_every_parameter():
+    model = randomize(tiny("t5")).double()
+    source = ids((2, 7))
+    source[1, 5:] = 0  # padding in the encoder input
+    targets = ids((2, 5), 1)
+    targets[1, 4] = -100
+    check_every_parameter(model, lambda: model(source, targets)[1])
+
+
+def test_module_gradcheck_flags_a_broken_op_at_the_right_parameters(monkeypatch):
+    from minitransformer import functional as F
+
+    model = randomize(tiny("gpt")).double()
+    x = ids((2, 6))
+    original = F.LayerNorm.backward
+
+    def wrong_gain_gradient(ctx, g):
+        gx, gw, gb = original(ctx, g)
+        return gx, (None if gw is None else gw * 1.5), gb
+
+    monkeypatch.setattr(F.LayerNorm, "backward", staticmethod(wrong_gain_gradient))
+    report = mt.gradcheck_module(model, lambda: model(x, ids((2, 6), 1))[1], samples_per_parameter=3,
+                                 atol=1e-7, rtol=1e-4)
+    failed = report.failures()
+    assert failed and all(name.endswith("ln_attn.weight") or name.endswith("ln_mlp.weight")
+                          or name == "ln_final.weight" for name in failed)
+    assert "NO" in report.table()
+
+
+# ---------------------------------------------------------------------------------------------
+# what each model may and may not see
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gpt_future_tokens_never_change_past_logits():
+    model = randomize(tiny("gpt"))
+    a = ids((1, 8))
+    b = a.copy()
+    b[0, 5:] = (b[0, 5:] + 3) % V
+    la, lb = model(a)[0].data, model(b)[0].data
+    np.testing.assert_allclose(la[0, :5], lb[0, :5], atol=1e-6)
+    assert not np.allclose(la[0, 5:], lb[0, 5:])
+
+
+def test_t5_decoder_is_causal_and_encoder_sees_everything():
+    model = randomize(tiny("t5"))
+    source, dec = ids((1, 6)), ids((1, 6), 1)
+    dec2 = dec.copy()
+    dec2[0, 4:] = (dec2[0, 4:] + 2) % V
+    l1 = model(source, decoder_input_ids=dec)[0].data
+    l2 = model(source, decoder_input_ids=dec2)[0].data
+    np.testing.assert_allclose(l1[0, :4], l2[0, :4], atol=1e-6)
+    source2 = source.copy()
+    source2[0, -1] = (source2[0, -1] + 1) % (V - 1) + 1
+    l3 = model(source2, decoder_input_ids=dec)[0].data
+    assert not np.allclose(l1[0, 0], l3[0, 0])  # the first output already depends on the last input
+
+
+def test_bert_padding_never_changes_real_positions():
+    model = randomize(tiny("bert"))
+    a = ids((2, 8))
+    mask = np.ones_like(a)
+    mask[1, 5:] = 0
+    b = a.copy()
+    b[1, 5:] = (b[1, 5:] + 4) % V
+    ha, hb = model(a, attention_mask=mask).data, model(b, attention_mask=mask).data
+    np.testing.assert_allclose(ha[1, :5], hb[1, :5], atol=1e-6)
+    np.testing.assert_allclose(ha[0], hb[0], atol=1e-6)
+
+
+def test_bert_is_bidirectional_and_cannot_generate():
+    model = randomize(tiny("bert"))
+    a = ids((1, 6))
+    b = a.copy()
+    b[0, -1] = (b[0, -1] + 1) % V
+    assert not np.allclose(model(a).data[0, 0], model(b).data[0, 0])
+    with pytest.raises(TypeError, match="cannot generate"):
+        model.generate(a, 5)
+
+
+# ---------------------------------------------------------------------------------------------
+# generation
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sampling", [dict(temperature=0), dict(temperature=0.9, seed=3),
+                                      dict(temperature=1.2, top_k=4, seed=5), dict(temperature=1.0, top_p=0.8, seed=7)])
+def test_gpt_cached_generation_equals_uncached(sampling):
+    model = randomize(tiny("gpt")).double()
+    prompt = ids((2, 3))
+    with_cache = model.generate(prompt, 12, **sampling)  # 15 > context 8: the window slides
+    without = model.generate(prompt, 12, use_cache=False, **sampling)
+    np.testing.assert_array_equal(with_cache, without)
+    assert with_cache.shape == (2, 15)
+    np.testing.assert_array_equal(with_cache[:, :3], prompt)
+
+
+@pytest.mark.parametrize("sampling", [dict(temperature=0), dict(temperature=0.8, top_k=5, seed=2)])
+def test_t5_cached_generation_equals_uncached(sampling):
+    model = randomize(tiny("t5")).double()
+    source = ids((2, 6))
+    np.testing.assert_array_equal(model.generate(source, 6, **sampling),
+                                  model.generate(source, 6, use_cache=False, **sampling))
+
+
+def test_generation_stops_at_the_stop_token():
+    model = randomize(tiny("gpt"))
+    prompt = ids((1, 2))
+    free = model.generate(prompt, 6, temperature=0)
+    stop = int(free[0, 3])
+    stopped = model.generate(prompt, 6, temperature=0, stop_token=stop)
+    assert stopped[0, -1] == stop and stopped.shape[1] <= free.shape[1]
+    assert stop not in stopped[0, 2:-1]
+
+
+def test_choose_next_token_rules():
+    logits = np.log(np.array([[0.1, 0.6, 0.3]]))
+    assert choose_next_token(logits, temperature=0)[0] == 1
+    rng = np.random.default_rng(0)
+    assert all(choose_next_token(logits, top_k=1, rng=rng)[0] == 1 for _ in range(20))
+    assert all(choose_next_token(logits, top_p=0.5, rng=rng)[0] == 1 for _ in range(20))
+    draws = [choose_next_token(logits, top_p=0.85, rng=rng)[0] for _ in range(2000)]
+    assert 0 not in draws  # 0.6 + 0.3 already covers 0.85
+    draws = np.array([choose_next_token(logits, rng=rng)[0] for _ in range(6000)])
+    np.testing.assert_allclose(np.bincount(draws, minlength=3) / 6000, [0.1, 0.6, 0.3], atol=0.02)
+    with pytest.raises(ValueError, match="temperature"):
+        choose_next_token(logits, temperature=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# each model can learn: overfit one tiny batch
+# ---------------------------------------------------------------------------------------------
+
+
+def overfit(model, loss_fn, steps=150, lr=2e-2):
+    opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    first = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    return first, loss_fn().item()
+
+
+def test_each_model_overfits_one_batch():
+    mt.manual_seed(0)
+    gpt = tiny("gpt", d_model=16, d_ff=32)
+    x = ids((2, 8))
+    first, last = overfit(gpt, lambda: gpt(x[:, :-1], x[:, 1:])[1])
+    assert first > 2.0 and last < 0.05
+
+    bert = tiny("bert", d_model=16, d_ff=32)
+    labels = np.full((2, 8), -100)
+    labels[:, [1, 4, 6]] = x[:, [1, 4, 6]]
+    masked = x.copy()
+    masked[:, [1, 4, 6]] = 0
+    first, last = overfit(bert, lambda: bert.mlm(masked, labels)[1])
+    assert first > 2.0 and last < 0.05
+
+    t5 = tiny("t5", d_model=16, d_ff=32)
+    first, last = overfit(t5, lambda: t5(x, x[:, :5])[1])
+    assert first > 2.0 and last < 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input and configuration
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bad_inputs_are_clear_errors():
+    gpt, t5 = tiny("gpt"), tiny("t5")
+    with pytest.raises(IndexError, match="token id 11 is out of range for a vocabulary of 11"):
+        gpt(np.array([[1, 11]]))
+    with pytest.raises(ValueError, match="length 9 is longer than the model's context of 8"):
+        gpt(ids((1, 9)))
+    with pytest.raises(ValueError, match=r"ids\[None, :\]"):
+        gpt(np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match="batch sizes differ"):
+        t5(ids((2, 5)), decoder_input_ids=ids((3, 4)))
+    with pytest.raises(ValueError, match="unknown gpt preset 'huge'"):
+        build_model("gpt", "huge")
+    with pytest.raises(ValueError, match="no classifier"):
+        tiny("bert").classify(ids((1, 4)), np.array([0]))
+
+
+def test_presets_match_the_lecture():
+    gpt1 = gpt_config("gpt1")
+    assert (gpt1.n_layers, gpt1.d_model, gpt1.n_heads, gpt1.d_ff, gpt1.context_length) == (12, 768, 12, 3072, 512)
+    tied = GPT(gpt_config("micro"))
+    # the output layer reuses the token embedding: no separate (V, d) matrix
+    assert not any("head" in name for name, _ in tied.named_parameters())
+
+
+def test_bert_parameter_names_map_to_hugging_face():
+    model = tiny("bert", num_labels=2)
+    hf = [to_hf_name(name) for name, _ in model.named_parameters()]
+    assert len(set(hf)) == len(hf)
+    assert "encoder.layer.1.attention.self.query.weight" in hf
+    assert "embeddings.LayerNorm.weight" in hf and "cls.predictions.bias" in hf
