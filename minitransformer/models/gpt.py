@@ -105,10 +105,9 @@ class GPT(Module):
             else:
                 p.data[...] = normal(p.shape, 0.02)
 
-    def forward(self, ids, targets=None, caches=None):
-        """ids: (B, T) token ids.  Returns (logits (B, T, V), loss or None).
+    def hidden_states(self, ids, caches=None) -> Tensor:
+        """The final layer-normed hidden state of every position, (B, T, d).
 
-        targets: (B, T) next-token ids (-100 to ignore) -> mean cross-entropy loss.
         caches: one KVCache per block, for generation: ids are then the *new* tokens only.
         """
         c = self.config
@@ -118,8 +117,15 @@ class GPT(Module):
         x = self.dropout(self.token_embedding(ids) + self.position_embedding(positions))
         for i, block in enumerate(self.blocks):
             x = block(x, is_causal=True, cache=caches[i] if caches else None)
-        x = self.ln_final(x)
-        logits = F.linear(x, self.token_embedding.weight)  # tied output layer
+        return self.ln_final(x)
+
+    def forward(self, ids, targets=None, caches=None):
+        """ids: (B, T) token ids.  Returns (logits (B, T, V), loss or None).
+
+        targets: (B, T) next-token ids (-100 to ignore) -> mean cross-entropy loss.
+        """
+        c = self.config
+        logits = F.linear(self.hidden_states(ids, caches), self.token_embedding.weight)  # tied output layer
         loss = None
         if targets is not None:
             targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)

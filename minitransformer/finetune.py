@@ -1,0 +1,320 @@
+"""Pretrain once, fine-tune many times: SGD from a pretrained minimum on a labelled task.
+
+The lecture's point: pretraining leaves the weights near parameters that already encode a lot
+about language, so fine-tuning with plain SGD — small steps, no adaptive tricks — "just works",
+and works far better than the same SGD budget from random initialization.
+
+How each model classifies (a small new head on top of the pretrained network):
+- BERT: `[CLS] text [SEP]` (pairs: `[CLS] a [SEP] b [SEP]`, segment ids 0/1); the pooled [CLS]
+  vector -> linear layer.  Loss: cross-entropy.
+- GPT, as GPT-1 did: `text <|endoftext|>` (pairs: `a [SEP] b <|endoftext|>`); the hidden state of
+  the last token -> linear layer.  Loss: task cross-entropy + lambda * language-model loss on the
+  same text, lambda = 0.5 (Radford et al., 2018, section 3.2), which keeps the LM skills while
+  the head learns.
+
+Data: a CSV/TSV file with a header naming a `text` column (or `text_a` and `text_b` for sentence
+pairs) and a `label` column; or the built-in acceptability task (below).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import functional as F
+from .corpus import builtin_corpus
+from .models import BERT, GPT
+from .nn import Linear, Module
+from .nn.layers import normal
+from .objectives import IGNORE_INDEX, causal_lm_targets
+from .optim import SGD
+from .seed import manual_seed
+from .tensor import no_grad
+
+GPT1_LM_WEIGHT = 0.5
+
+
+@dataclass
+class LabelledData:
+    texts_a: list
+    texts_b: list | None
+    labels: np.ndarray  # int class ids
+    label_names: list
+
+    def __len__(self):
+        return len(self.labels)
+
+    def subset(self, index):
+        index = list(index)
+        return LabelledData([self.texts_a[i] for i in index],
+                            None if self.texts_b is None else [self.texts_b[i] for i in index],
+                            self.labels[index], self.label_names)
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+def read_labelled_file(path) -> LabelledData:
+    """A CSV or TSV (by extension, or sniffed) with columns text[,text_b]/text_a,text_b and label."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"dataset not found: {path}")
+    with open(path, encoding="utf-8", newline="") as f:
+        sample = f.read(4096)
+        f.seek(0)
+        delimiter = "\t" if path.suffix == ".tsv" or sample.count("\t") > sample.count(",") else ","
+        rows = list(csv.DictReader(f, delimiter=delimiter))
+    if not rows:
+        raise ValueError(f"{path}: no data rows (the first line must be a header such as text,label)")
+    columns = set(rows[0])
+    first = "text_a" if "text_a" in columns else "text"
+    second = "text_b" if "text_b" in columns else None
+    if first not in columns or "label" not in columns:
+        raise ValueError(f"{path}: needs a header with 'text' (or 'text_a'/'text_b') and 'label' columns, "
+                         f"found {sorted(columns)}")
+    names = sorted({row["label"] for row in rows})
+    if len(names) < 2:
+        raise ValueError(f"{path}: needs at least two different labels, found {names}")
+    labels = np.array([names.index(row["label"]) for row in rows])
+    return LabelledData([row[first] for row in rows], [row[second] for row in rows] if second else None,
+                        labels, names)
+
+
+def _prose_windows(text: str, words_per_example: int = 10) -> list:
+    """Consecutive runs of words from the prose paragraphs (code and grammar rules left out)."""
+    windows = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith((" ", ">>>")) or "::=" in paragraph:
+            continue
+        words = paragraph.split()
+        for start in range(0, len(words) - words_per_example + 1, words_per_example):
+            windows.append(words[start:start + words_per_example])
+    return windows
+
+
+def acceptability_task(seed: int = 0) -> tuple:
+    """The built-in task: is this real text (1), or the same ten words shuffled or two swapped (0)?
+
+    Word order is exactly what a language model learns in pretraining and a randomly initialized
+    classifier has to discover from scratch.  Examples are ten-word runs of the built-in corpus's
+    prose: training examples from its first 90%, held-out ones from its last 10% (the part
+    pretraining holds out for validation).  A swap of two equal words leaves a "shuffled" example
+    unchanged; that rare label noise is left in.
+    """
+    rng = np.random.default_rng(seed)
+    text = builtin_corpus()
+    cut = int(len(text) * 0.9)
+    splits = []
+    for part in (text[:cut], text[cut:]):
+        texts, labels = [], []
+        for words in _prose_windows(part):
+            if rng.random() < 0.5:
+                texts.append(" ".join(words))
+                labels.append(1)
+                continue
+            if rng.random() < 0.5:  # shuffle the words
+                order = rng.permutation(len(words))
+                while (order == np.arange(len(words))).all():
+                    order = rng.permutation(len(words))
+                words = [words[i] for i in order]
+            else:  # swap two words
+                i, j = rng.choice(len(words), size=2, replace=False)
+                words[i], words[j] = words[j], words[i]
+            texts.append(" ".join(words))
+            labels.append(0)
+        splits.append(LabelledData(texts, None, np.array(labels), ["shuffled", "real"]))
+    return splits[0], splits[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Classifiers on top of pretrained models
+# --------------------------------------------------------------------------------------------
+
+
+class GPTClassifier(Module):
+    """GPT-1's fine-tuning: a linear head on the last token's hidden state, plus the LM loss."""
+
+    def __init__(self, gpt: GPT, num_labels: int):
+        super().__init__()
+        self.gpt = gpt
+        self.head = Linear(gpt.config.d_model, num_labels)
+        self.head.weight.data[...] = normal(self.head.weight.shape, 0.02)
+        self.head.bias.data[...] = 0.0
+
+    def forward(self, ids, lengths, labels=None, pad_id=0):
+        hidden = self.gpt.hidden_states(ids)
+        last = hidden[np.arange(len(ids)), np.asarray(lengths) - 1]  # the extract token
+        logits = self.head(last)
+        loss = None
+        if labels is not None:
+            lm_logits = F.linear(hidden, self.gpt.token_embedding.weight)
+            lm_targets = causal_lm_targets(ids, pad_id=pad_id)
+            lm_loss = F.cross_entropy(lm_logits.reshape(-1, self.gpt.config.vocab_size), lm_targets.reshape(-1))
+            loss = F.cross_entropy(logits, np.asarray(labels)) + GPT1_LM_WEIGHT * lm_loss
+        return logits, loss
+
+
+class BERTClassifier(Module):
+    """BERT's fine-tuning: the pooled [CLS] vector -> a linear head."""
+
+    def __init__(self, bert: BERT, num_labels: int):
+        super().__init__()
+        bert.add_classifier(num_labels)
+        self.bert = bert
+
+    def forward(self, ids, token_types, attention_mask, labels=None):
+        return self.bert.classify(ids, labels, token_type_ids=token_types, attention_mask=attention_mask)
+
+
+class BPEExampleEncoder:
+    """Turns (text_a, text_b) into padded id arrays in the format each model was pretrained with."""
+
+    def __init__(self, tokenizer, kind: str, context_length: int):
+        self.tokenizer, self.kind, self.context = tokenizer, kind, context_length
+        self.special = {name: tokenizer.token_to_id(name) for name in tokenizer.special_tokens}
+
+    def encode_one(self, a: str, b: str | None, row: int):
+        s, enc = self.special, self.tokenizer.encode
+        if self.kind == "bert":
+            ids = [s["[CLS]"]] + enc(a) + [s["[SEP]"]]
+            types = [0] * len(ids)
+            if b is not None:
+                extra = enc(b) + [s["[SEP]"]]
+                ids, types = ids + extra, types + [1] * len(extra)
+        else:
+            ids = enc(a) + ([s["[SEP]"]] + enc(b) if b is not None else []) + [s["<|endoftext|>"]]
+            types = [0] * len(ids)
+        if len(ids) > self.context:
+            raise ValueError(f"example {row} is {len(ids)} tokens, longer than the model's context of "
+                             f"{self.context}; shorten it or remove it from the dataset")
+        return ids, types
+
+    def batch(self, data: LabelledData, index):
+        encoded = [self.encode_one(data.texts_a[i], None if data.texts_b is None else data.texts_b[i], i)
+                   for i in index]
+        width = max(len(ids) for ids, _ in encoded)
+        pad = self.special["[PAD]"]
+        ids = np.full((len(encoded), width), pad, dtype=np.int64)
+        types = np.zeros_like(ids)
+        lengths = np.array([len(i) for i, _ in encoded])
+        for row, (i, t) in enumerate(encoded):
+            ids[row, :len(i)], types[row, :len(t)] = i, t
+        return ids, types, lengths
+
+
+def classifier_for(kind: str, model, num_labels: int):
+    if kind == "gpt":
+        return GPTClassifier(model, num_labels)
+    if kind == "bert":
+        return BERTClassifier(model, num_labels)
+    raise ValueError(f"finetune supports gpt and bert checkpoints, not {kind!r}")
+
+
+def _loss_and_logits(kind, classifier, encoder, data, index, pad_id):
+    ids, types, lengths = encoder.batch(data, index)
+    labels = data.labels[index]
+    if kind == "gpt":
+        return classifier(ids, lengths, labels, pad_id=pad_id)
+    mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
+    return classifier(ids, types, mask, labels)
+
+
+@no_grad()
+def accuracy(kind, classifier, encoder, data, batch_size, pad_id) -> float:
+    classifier.eval()
+    correct = 0
+    for start in range(0, len(data), batch_size):
+        index = np.arange(start, min(start + batch_size, len(data)))
+        logits, _ = _loss_and_logits(kind, classifier, encoder, data, index, pad_id)
+        correct += int((logits.data.argmax(-1) == data.labels[index]).sum())
+    classifier.train()
+    return correct / len(data)
+
+
+def finetune(kind, classifier, encoder, train_data, test_data, epochs=3, batch_size=32, lr=0.05, momentum=0.9,
+             seed=0, log=print) -> dict:
+    """SGD with momentum over `epochs` passes of train_data; accuracy on test_data after each."""
+    manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    pad_id = encoder.special["[PAD]"]
+    optimizer = SGD(classifier.parameters(), lr=lr, momentum=momentum)
+    history = []
+    classifier.train()
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(train_data))
+        losses = []
+        for start in range(0, len(order), batch_size):
+            _, loss = _loss_and_logits(kind, classifier, encoder, train_data, order[start:start + batch_size], pad_id)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        acc = accuracy(kind, classifier, encoder, test_data, batch_size, pad_id)
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": acc})
+        log(f"epoch {epoch}: train loss {np.mean(losses):.4f} | held-out accuracy {acc:.3f}")
+    return {"history": history, "accuracy": history[-1]["test_accuracy"] if history else None}
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------
+
+
+def add_finetune_arguments(p) -> None:
+    p.description = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
+                     "and report held-out accuracy. --init random trains the same architecture from scratch "
+                     "for comparison.")
+    p.add_argument("--checkpoint", required=True, help="checkpoint.safetensors from `pretrain --model gpt|bert`")
+    p.add_argument("--task", default="acceptability",
+                   help="'acceptability' (built in: real vs word-shuffled sentences) or a CSV/TSV file "
+                        "with text[,text_b],label columns (default acceptability)")
+    p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
+    p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
+                   help="start from the checkpoint's weights, or from a fresh random init of the same shape")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors)")
+
+
+def load_task(task: str, test: str | None, seed: int):
+    if task == "acceptability":
+        return acceptability_task(seed)
+    data = read_labelled_file(task)
+    if test:
+        return data, read_labelled_file(test)
+    order = np.random.default_rng(seed).permutation(len(data))
+    cut = int(len(data) * 0.8)
+    return data.subset(order[:cut]), data.subset(order[cut:])
+
+
+def run_finetune(args) -> dict:
+    from . import checkpoint
+    from .pretrain import load_trained
+
+    model, tokenizer, meta = load_trained(args.checkpoint)
+    kind = meta["model_type"]
+    if args.init == "random":
+        manual_seed(args.seed)
+        model = type(model)(model.config)
+    train_data, test_data = load_task(args.task, args.test, args.seed)
+    print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
+    classifier = classifier_for(kind, model, len(train_data.label_names))
+    encoder = BPEExampleEncoder(tokenizer, kind, model.config.context_length)
+    print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
+    result = finetune(kind, classifier, encoder, train_data, test_data, args.epochs, args.batch_size, args.lr,
+                      args.momentum, args.seed)
+    print(f"held-out accuracy: {result['accuracy']:.3f} ({args.init} init)")
+    if args.out:
+        checkpoint.save(args.out, classifier, model_type=kind, label_names=train_data.label_names)
+        print(f"saved {args.out}")
+    return result
