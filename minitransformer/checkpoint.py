@@ -61,6 +61,11 @@ def save(path, model, optimizer=None, **metadata) -> Path:
     return path
 
 
+def _message(error: Exception) -> str:
+    """An exception's own text (str() of a KeyError would wrap it in quotes)."""
+    return str(error.args[0]) if error.args else str(error)
+
+
 def load(path, model=None, optimizer=None, strict: bool = True) -> Checkpoint:
     """Read a checkpoint; if given, load the weights into `model` and the state into `optimizer`."""
     path = Path(path)
@@ -96,11 +101,14 @@ def load(path, model=None, optimizer=None, strict: bool = True) -> Checkpoint:
         try:
             model.load_state_dict(weights, strict=strict)
         except (KeyError, ValueError) as error:
-            raise CheckpointError(f"{path}: does not fit this {type(model).__name__}: {error}") from None
+            raise CheckpointError(f"{path}: does not fit this {type(model).__name__}: {_message(error)}") from None
     if optimizer is not None:
         if optimizer_state is None:
             raise CheckpointError(f"{path}: has no optimizer state (it was saved without optimizer=)")
         if optimizer_state["type"] != type(optimizer).__name__:
             raise CheckpointError(f"{path}: holds {optimizer_state['type']} state, not {type(optimizer).__name__}")
-        optimizer.load_state_dict(optimizer_state)
+        try:
+            optimizer.load_state_dict(optimizer_state)
+        except ValueError as error:
+            raise CheckpointError(f"{path}: does not fit this {type(optimizer).__name__}: {_message(error)}") from None
     return Checkpoint(path, weights, metadata, optimizer_state)

@@ -25,7 +25,7 @@ def _add_train_options(p: argparse.ArgumentParser, defaults: TrainConfig) -> Non
     p.add_argument("--steps", type=int, default=defaults.steps, help="optimizer steps (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size, help="sequences per step (default %(default)s)")
     p.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default %(default)s)")
-    p.add_argument("--min-lr", type=float, default=defaults.min_lr, help="final learning rate after cosine decay")
+    p.add_argument("--min-lr", type=float, default=defaults.min_lr, help="final learning rate after cosine decay (default: lr / 10)")
     p.add_argument("--warmup", type=int, default=defaults.warmup, help="linear warmup steps (default %(default)s)")
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW decay on matrices")
     p.add_argument("--grad-clip", type=float, default=defaults.grad_clip, help="max global gradient norm (0: off)")

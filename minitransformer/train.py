@@ -42,7 +42,7 @@ class TrainConfig:
     steps: int = 1500
     batch_size: int = 16
     lr: float = 3e-3
-    min_lr: float = 3e-4
+    min_lr: float | None = None  # None: lr / 10
     warmup: int = 50
     weight_decay: float = 0.1
     betas: tuple = (0.9, 0.99)
@@ -174,8 +174,8 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     log_path = out_dir / "log.jsonl"
 
     optimizer = AdamW(weight_decay_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
-    schedule = WarmupCosine(config.lr, total=config.steps, warmup=min(config.warmup, config.steps),
-                            min_lr=config.min_lr)
+    min_lr = config.lr / 10 if config.min_lr is None else config.min_lr
+    schedule = WarmupCosine(config.lr, total=config.steps, warmup=min(config.warmup, config.steps), min_lr=min_lr)
     data_rng = np.random.default_rng(config.seed)
     seed.manual_seed(config.seed)
     step = 0

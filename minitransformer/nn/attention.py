@@ -23,6 +23,17 @@ from .layers import Linear
 from .module import Module
 
 
+def _boolean_mask(mask, name: str) -> np.ndarray:
+    """The mask as a bool array.  Other dtypes are refused, not cast: a float mask is additive in
+    PyTorch (0 = attend) and a Hugging Face attention_mask is 1 at real tokens, so casting either
+    to bool would silently flip its meaning."""
+    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if array.dtype != bool:
+        raise TypeError(f"{name} must be a boolean array, got dtype {array.dtype}; build it with a "
+                        f"comparison, e.g. attention_mask == 0 for padding")
+    return array
+
+
 class KVCache:
     """The keys and values one attention layer has already computed, as plain arrays (B, H, S, hs)."""
 
@@ -89,9 +100,9 @@ class MultiHeadAttention(Module):
 
         allowed = None
         if attn_mask is not None:
-            allowed = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask, dtype=bool)
+            allowed = _boolean_mask(attn_mask, "attn_mask (True = may attend)")
         if key_padding_mask is not None:
-            padding = np.asarray(key_padding_mask.data if isinstance(key_padding_mask, Tensor) else key_padding_mask, dtype=bool)
+            padding = _boolean_mask(key_padding_mask, "key_padding_mask (True = padding to ignore)")
             if padding.shape != (x.shape[0], S):
                 raise ValueError(f"key_padding_mask must be (batch, keys) = {(x.shape[0], S)}, got {padding.shape}")
             keep = ~padding[:, None, None, :]

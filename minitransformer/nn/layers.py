@@ -105,7 +105,7 @@ class GELU(Module):
 
 
 class FeedForward(Module):
-    """The position-wise MLP of a transformer block: fc2(dropout?(gelu(fc1(x)))), d -> d_ff -> d.
+    """The position-wise MLP of a transformer block: dropout(fc2(gelu(fc1(x)))), d -> d_ff -> d.
 
     Attention mixes information *between* positions; this block then transforms each position on
     its own, with most of the block's parameters (d_ff is usually 4 d: GPT-1 used 768 -> 3072).

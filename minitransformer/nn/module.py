@@ -18,11 +18,13 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 class Parameter(Tensor):
-    """A weight: a float tensor that always requires grad (float32 unless given float64)."""
+    """A weight: a float tensor that always requires grad (float32 unless given a float64 array)."""
 
     def __init__(self, data, dtype=None):
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
-        if dtype is None and array.dtype != np.float64:
+        # Python floats and lists become float64 in NumPy; only an explicit float64 array stays float64.
+        given_float64 = isinstance(data, (np.ndarray, Tensor)) and array.dtype == np.float64
+        if dtype is None and not given_float64:
             dtype = np.float32
         super().__init__(array, requires_grad=True, dtype=dtype)
 
@@ -125,7 +127,8 @@ class Module:
         """Copy arrays into the parameters of the same names.
 
         Returns the missing and unexpected keys; with strict=True any of them is an error.
-        A shape mismatch is always an error that names the key and both shapes.
+        A shape mismatch is always an error that names the key and both shapes.  Everything is
+        checked before anything is copied, so a failed load leaves the model as it was.
         """
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
@@ -135,14 +138,13 @@ class Module:
                 f"load_state_dict for {type(self).__name__}: missing keys {missing[:10]}"
                 f"{' ...' if len(missing) > 10 else ''}, unexpected keys {unexpected[:10]}"
                 f"{' ...' if len(unexpected) > 10 else ''}. Pass strict=False to load the matching part.")
-        for name, parameter in own.items():
-            if name not in state:
-                continue
-            value = np.asarray(state[name])
-            if value.shape != parameter.shape:
+        values = {name: np.asarray(state[name]) for name in own if name in state}
+        for name, value in values.items():
+            if value.shape != own[name].shape:
                 raise ValueError(f"load_state_dict: '{name}' has shape {value.shape} in the state dict but "
-                                 f"{parameter.shape} in the model; was it saved from a different config?")
-            parameter.data = value.astype(parameter.dtype, copy=True)
+                                 f"{own[name].shape} in the model; was it saved from a different config?")
+        for name, value in values.items():
+            own[name].data = value.astype(own[name].dtype, copy=True)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----

@@ -81,6 +81,11 @@ class Optimizer:
             raise ValueError("optimizer state_dict does not match this optimizer's parameter groups "
                              f"(saved sizes {[len(g['params']) for g in groups]}, "
                              f"here {[len(g['params']) for g in self.param_groups]})")
+        for saved, group in zip(groups, self.param_groups):
+            saved_names, own_names = set(saved) - {"params"}, set(group) - {"params"}
+            if saved_names != own_names:
+                raise ValueError(f"optimizer state_dict has hyperparameters {sorted(saved_names)}, but this "
+                                 f"{type(self).__name__} has {sorted(own_names)}: was it saved from another optimizer?")
         params = self._all_params()
         for saved, group in zip(groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})

@@ -18,6 +18,14 @@ class Constant:
         return self.lr
 
 
+def _check_schedule(name: str, max_lr: float, total: int, warmup: int, min_lr: float) -> None:
+    """The arguments every warmup-then-decay schedule shares must make sense together."""
+    if total <= 0 or warmup < 0 or warmup > total:
+        raise ValueError(f"{name} needs 0 <= warmup <= total and total > 0, got warmup={warmup}, total={total}")
+    if not 0.0 <= min_lr <= max_lr:
+        raise ValueError(f"{name} needs 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}")
+
+
 class WarmupCosine:
     """Linear warmup to max_lr over `warmup` steps, then cosine decay to min_lr at `total` steps.
 
@@ -26,8 +34,7 @@ class WarmupCosine:
     """
 
     def __init__(self, max_lr: float, total: int, warmup: int = 0, min_lr: float = 0.0):
-        if total <= 0 or warmup < 0 or warmup > total:
-            raise ValueError(f"WarmupCosine needs 0 <= warmup <= total and total > 0, got warmup={warmup}, total={total}")
+        _check_schedule("WarmupCosine", max_lr, total, warmup, min_lr)
         self.max_lr, self.min_lr, self.total, self.warmup = max_lr, min_lr, total, warmup
 
     def __call__(self, step: int) -> float:
@@ -43,8 +50,7 @@ class WarmupLinear:
     """Linear warmup to max_lr, then linear decay to min_lr at `total` steps (BERT's schedule)."""
 
     def __init__(self, max_lr: float, total: int, warmup: int = 0, min_lr: float = 0.0):
-        if total <= 0 or warmup < 0 or warmup > total:
-            raise ValueError(f"WarmupLinear needs 0 <= warmup <= total and total > 0, got warmup={warmup}, total={total}")
+        _check_schedule("WarmupLinear", max_lr, total, warmup, min_lr)
         self.max_lr, self.min_lr, self.total, self.warmup = max_lr, min_lr, total, warmup
 
     def __call__(self, step: int) -> float:
