@@ -145,15 +145,33 @@ _ERFC_COEFFS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
                 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 
 
+def _erfc_of_nonnegative(z: np.ndarray) -> np.ndarray:
+    """erfc(z) for z >= 0, i.e.  t * exp(-z^2 + P(t)),  t = 1 / (1 + z/2).
+
+    Written with in-place operations (each line one pass over memory, no temporaries): this is
+    on the hot path of every exact-GELU layer.  The reference it must equal is the one-liner
+    above; tests compare both against math.erfc.
+    """
+    shape = np.shape(z)
+    z = np.atleast_1d(z)
+    t = z * 0.5
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _ERFC_COEFFS[-1]
+    for c in reversed(_ERFC_COEFFS[1:-1]):  # Horner's rule
+        poly += c
+        poly *= t
+    poly += _ERFC_COEFFS[0]
+    poly -= z * z
+    np.exp(poly, out=poly)
+    poly *= t
+    return poly.reshape(shape)
+
+
 def erfc(x) -> np.ndarray:
     """The complementary error function 1 - erf(x), vectorized; relative error < 1.2e-7."""
     x = np.asarray(x)
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = _ERFC_COEFFS[-1]
-    for c in reversed(_ERFC_COEFFS[:-1]):  # Horner's rule
-        poly = poly * t + c
-    tail = t * np.exp(poly - z * z)
+    tail = _erfc_of_nonnegative(np.abs(x))
     return np.where(x >= 0, tail, 2.0 - tail)
 
 
@@ -163,10 +181,20 @@ def erf(x) -> np.ndarray:
 
 
 def normal_cdf(x) -> np.ndarray:
-    """Phi(x) = P(N(0,1) <= x) = erfc(-x / sqrt 2) / 2, accurate in relative terms for x << 0."""
-    return 0.5 * erfc(-x * _INV_SQRT_2)
+    """Phi(x) = P(N(0,1) <= x) = erfc(-x / sqrt 2) / 2, accurate in relative terms for x << 0.
 
-
+    With h = erfc(|x| / sqrt 2) / 2:  Phi(x) = h for x < 0 and 1 - h for x >= 0,
+    computed as h + [x >= 0] (1 - 2h) (plain arithmetic is several times faster than np.where).
+    """
+    shape = np.shape(x)
+    x = np.atleast_1d(x)
+    cdf = _erfc_of_nonnegative(np.abs(x) * _INV_SQRT_2)
+    cdf *= 0.5
+    flip = cdf * -2.0
+    flip += 1.0
+    flip *= x >= 0
+    cdf += flip
+    return cdf.reshape(shape)
 
 
 class Gelu(Function):
@@ -175,26 +203,52 @@ class Gelu(Function):
     Backward:  dGELU/dx = Phi(x) + x * phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi).
     approximate="tanh" (GPT-2's form):  0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3),
         derivative  0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    The forward saves Phi(x) (or tanh u) so the backward need not compute it again.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-        return x * normal_cdf(x)
+            u = x * x
+            u *= 0.044715
+            u += 1.0
+            u *= x
+            u *= _SQRT_2_OVER_PI
+            t = np.tanh(u, out=u)
+            ctx.save_for_backward(x, t)
+            out = t + 1.0
+            out *= x
+            out *= 0.5
+            return out
+        cdf = normal_cdf(x)
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x, saved = ctx.saved_tensors
+        x2 = x * x
         if ctx.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            local = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+            t = saved
+            local = t * t  # 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            np.subtract(1.0, local, out=local)
+            local *= x
+            x2 *= 3 * 0.044715
+            x2 += 1.0
+            local *= x2
+            local *= 0.5 * _SQRT_2_OVER_PI
+            local += 0.5
+            local += 0.5 * t
         else:
-            cdf = normal_cdf(x)
-            local = cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return g * local
+            cdf = saved  # Phi(x) + x exp(-x^2/2) / sqrt(2 pi)
+            x2 *= -0.5
+            local = np.exp(x2, out=x2)
+            local *= x
+            local *= _INV_SQRT_2PI
+            local += cdf
+        local *= g
+        return local
 
 
 def gelu(x, approximate: str = "none") -> Tensor:
@@ -367,6 +421,16 @@ def causal_mask(query_len: int, key_len: int) -> np.ndarray:
     return mask
 
 
+def mask_to_bias(mask: np.ndarray, dtype) -> np.ndarray:
+    """A boolean mask (True = may attend) as a bias to add to the scores: 0 where allowed, -inf not.
+
+    Adding a small broadcastable bias is one pass over the scores; np.where would be several.
+    """
+    bias = np.zeros(mask.shape, dtype=dtype)
+    bias[~mask] = -np.inf
+    return bias
+
+
 class Attention(Function):
     """O = dropout(P) V,  P = softmax(S),  S = Q K^T * scale + mask   (scale = 1/sqrt(d) by default).
 
@@ -378,13 +442,11 @@ class Attention(Function):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, additive, dropout_p, scale):
+    def forward(ctx, q, k, v, bias, dropout_p, scale):
         scores = q @ np.swapaxes(k, -1, -2)
         scores *= scale
-        if additive is not None:
-            scores = scores + additive
-        if mask is not None:
-            scores = np.where(mask, scores, -np.inf)
+        if bias is not None:
+            scores += bias
         row_max = scores.max(axis=-1, keepdims=True)
         row_max[~np.isfinite(row_max)] = 0.0  # fully masked rows: exp(-inf) = 0 below, no NaN
         probs = np.exp(scores - row_max, out=scores)
@@ -416,7 +478,7 @@ class Attention(Function):
         dscores *= ctx.scale
         gq = dscores @ k if need_q else None
         gk = np.swapaxes(dscores, -1, -2) @ q if need_k else None
-        return gq, gk, gv, None, None
+        return gq, gk, gv, None
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0,
@@ -436,19 +498,16 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
     L, S = q.shape[-2], k.shape[-2]
-    mask = additive = None
+    bias = None
     if attn_mask is not None:
         attn_mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
-        if attn_mask.dtype == bool:
-            mask = attn_mask
-        else:
-            additive = attn_mask.astype(q.dtype, copy=False)
+        bias = mask_to_bias(attn_mask, q.dtype) if attn_mask.dtype == bool else attn_mask.astype(q.dtype)
     if is_causal:
-        causal = causal_mask(L, S)
-        mask = causal if mask is None else (mask & causal)
+        causal = mask_to_bias(causal_mask(L, S), q.dtype)
+        bias = causal if bias is None else bias + causal
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
-    return Attention.apply(q, k, v, mask, additive, dropout_p=float(dropout_p), scale=float(scale))
+    return Attention.apply(q, k, v, bias, dropout_p=float(dropout_p), scale=float(scale))
 
 
 # --------------------------------------------------------------------------------------------

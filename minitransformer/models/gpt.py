@@ -36,7 +36,7 @@ class GPTConfig:
     d_model: int = 128
     d_ff: int = 512
     dropout: float = 0.0
-    activation: str = "gelu"  # exact GELU; "gelu_tanh" is GPT-2's approximation
+    activation: str = "gelu_tanh"  # GPT-2's tanh-approximated GELU (faster); "gelu" is the exact one
 
     def to_dict(self) -> dict:
         return asdict(self)

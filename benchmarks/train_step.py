@@ -1,0 +1,211 @@
+"""One full GPT training step (forward, backward, gradient clipping, AdamW), side by side with
+the pure-matmul floor and, when torch happens to be installed, the same model in PyTorch.
+
+    python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch]
+
+small  = nanoGPT's CPU recipe: vocab 65, context 64, batch 12, 4 layers, 4 heads, 128 wide
+medium = vocab 512, context 128, batch 32, 6 layers, 6 heads, 192 wide
+Both use GPT-2's tanh GELU and dropout 0.  Contenders run interleaved (one step each, in turn),
+so a noisy machine slows all of them alike; the ratios are what to read.  Peak memory is the
+growth of the process's peak resident size during the steps, each contender in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+CONFIGS = {
+    "small": dict(vocab=65, context=64, batch=12, layers=4, heads=4, width=128),
+    "medium": dict(vocab=512, context=128, batch=32, layers=6, heads=6, width=192),
+}
+
+
+def batch(c, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, c["vocab"], (c["batch"], c["context"] + 1))
+    return ids[:, :-1], ids[:, 1:]
+
+
+# ---------------------------------------------------------------------------- contenders
+
+
+def ours(c):
+    import minitransformer as mt
+    from minitransformer.models import GPT, gpt_config
+
+    mt.manual_seed(0)
+    model = GPT(gpt_config("nano", vocab_size=c["vocab"], context_length=c["context"], n_layers=c["layers"],
+                           n_heads=c["heads"], d_model=c["width"], d_ff=4 * c["width"], activation="gelu_tanh"))
+    optimizer = mt.optim.AdamW(mt.optim.weight_decay_groups(model, 0.1), lr=1e-3)
+    x, y = batch(c)
+
+    def step():
+        _, loss = model(x, y)
+        loss.backward()
+        mt.optim.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+
+    return step
+
+
+def matmul_floor(c):
+    """Exactly the matrix products of a step (forward and backward), nothing else, in float32."""
+    rng = np.random.default_rng(0)
+    B, T, C, H, V = c["batch"], c["context"], c["width"], c["heads"], c["vocab"]
+    f32 = lambda *s: rng.standard_normal(s).astype(np.float32)
+    x, g = f32(B * T, C), f32(B * T, C)
+    h4, g4 = f32(B * T, 4 * C), f32(B * T, 4 * C)
+    w, w_up, w_down, emb = f32(C, C), f32(4 * C, C), f32(C, 4 * C), f32(V, C)
+    q = f32(B, H, T, C // H)
+    p = f32(B, H, T, T)
+    logits_g = f32(B * T, V)
+
+    def linear(inp, weight, grad):  # forward, grad wrt input, grad wrt weight
+        inp @ weight.T
+        grad @ weight
+        grad.T @ inp
+
+    def step():
+        for _ in range(c["layers"]):
+            for _ in range(4):  # q, k, v, out projections
+                linear(x, w, g)
+            linear(x, w_up, g4)
+            linear(h4, w_down, g)
+            q @ q.swapaxes(-1, -2)  # scores
+            p @ q  # mix values
+            p @ q, p.swapaxes(-1, -2) @ q, p @ q, p.swapaxes(-1, -2) @ q  # backward of both
+        linear(x, emb, logits_g)  # tied output layer
+
+    return step
+
+
+def torch_step(c, fused: bool):
+    import torch
+    import torch.nn as nn
+
+    torch.manual_seed(0)
+    B, T, C, H, V = c["batch"], c["context"], c["width"], c["heads"], c["vocab"]
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
+            self.q, self.k, self.v, self.o = (nn.Linear(C, C) for _ in range(4))
+            self.fc1, self.fc2 = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+            self.act = nn.GELU(approximate="tanh")
+
+        def attend(self, h):
+            split = lambda t: t.view(B, T, H, C // H).transpose(1, 2)
+            q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+            if fused:
+                out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:
+                scores = q @ k.transpose(-2, -1) / math.sqrt(C // H)
+                mask = torch.ones(T, T, dtype=torch.bool).tril()
+                out = scores.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+            return self.o(out.transpose(1, 2).reshape(B, T, C))
+
+        def forward(self, x):
+            x = x + self.attend(self.ln1(x))
+            return x + self.fc2(self.act(self.fc1(self.ln2(x))))
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+            self.blocks = nn.ModuleList(Block() for _ in range(c["layers"]))
+            self.ln = nn.LayerNorm(C)
+
+        def forward(self, idx, targets):
+            x = self.wte(idx) + self.wpe(torch.arange(T))
+            for block in self.blocks:
+                x = block(x)
+            logits = self.ln(x) @ self.wte.weight.T
+            return nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+
+    model = Model()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    x, y = (torch.from_numpy(a) for a in batch(c))
+
+    def step():
+        loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
+
+
+def contenders(c, with_torch: bool):
+    found = {"minitransformer": lambda: ours(c), "matmul floor": lambda: matmul_floor(c)}
+    if with_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("(torch is not installed: PyTorch columns skipped; `pip install torch` to compare)")
+        else:
+            found["pytorch explicit attn"] = lambda: torch_step(c, fused=False)
+            found["pytorch fused attn"] = lambda: torch_step(c, fused=True)
+    return found
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def peak_memory_mb(config_name: str, contender: str, steps: int = 3) -> float:
+    """Peak resident memory during a few steps above the resident memory before them (fresh process).
+
+    The model, optimizer and batch exist before the first step, so what is measured is what a step
+    adds: activations saved for backward, gradients, optimizer moments and temporaries.
+    """
+    code = (f"import resource, json, sys; sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r});"
+            f"import train_step as b; c = b.CONFIGS[{config_name!r}];"
+            f"step = b.contenders(c, True)[{contender!r}]();"
+            "import os; before = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 1024;"
+            f"[step() for _ in range({steps})];"
+            "print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="small")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
+    args = parser.parse_args()
+    c = CONFIGS[args.config]
+    steps = {name: make() for name, make in contenders(c, not args.no_torch).items()}
+    for step in steps.values():  # warm up
+        step()
+        step()
+    times = {name: [] for name in steps}
+    for _ in range(args.steps):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    print(f"config {args.config}: {c}")
+    ref = "pytorch explicit attn" if "pytorch explicit attn" in times else "matmul floor"
+    print(f"{'contender':<24}{'best ms':>9}{'median ms':>11}{'ratio to ' + ref:>34}{'peak MB':>9}")
+    for name, ts in times.items():
+        best, median = min(ts) * 1e3, float(np.median(ts)) * 1e3
+        ratio = median / (float(np.median(times[ref])) * 1e3)
+        memory = float("nan") if args.no_memory else peak_memory_mb(args.config, name)
+        print(f"{name:<24}{best:>9.1f}{median:>11.1f}{ratio:>34.2f}{memory:>9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
