@@ -19,7 +19,6 @@ pairs) and a `label` column; or the built-in acceptability task (below).
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +27,9 @@ import numpy as np
 from . import functional as F
 from .corpus import builtin_corpus
 from .models import BERT, GPT
+from .models.init import init_weights
 from .nn import Linear, Module
-from .nn.layers import normal
-from .objectives import IGNORE_INDEX, causal_lm_targets
+from .objectives import causal_lm_targets
 from .optim import SGD
 from .seed import manual_seed
 from .tensor import no_grad
@@ -144,8 +143,7 @@ class GPTClassifier(Module):
         super().__init__()
         self.gpt = gpt
         self.head = Linear(gpt.config.d_model, num_labels)
-        self.head.weight.data[...] = normal(self.head.weight.shape, 0.02)
-        self.head.bias.data[...] = 0.0
+        init_weights(self.head)
 
     def forward(self, ids, lengths, labels=None, pad_id=0):
         hidden = self.gpt.hidden_states(ids)

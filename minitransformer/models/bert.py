@@ -24,9 +24,9 @@ import numpy as np
 
 from .. import functional as F
 from ..nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, TransformerBlock
-from ..nn.layers import normal
 from ..tensor import Tensor
 from .gpt import check_token_batch
+from .init import config_from_preset, init_weights
 
 
 @dataclass
@@ -56,9 +56,7 @@ BERT_PRESETS = {
 
 
 def bert_config(preset: str = "tiny", **overrides) -> BertConfig:
-    if preset not in BERT_PRESETS:
-        raise ValueError(f"unknown BERT preset {preset!r}; choose one of {sorted(BERT_PRESETS)}")
-    return replace(BERT_PRESETS[preset], **overrides)
+    return config_from_preset(BERT_PRESETS, preset, "bert", overrides)
 
 
 class BertEmbeddings(Module):
@@ -108,14 +106,8 @@ class BERT(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """BERT's initialization: weights ~ N(0, 0.02), biases 0, LayerNorm gains 1."""
-        for name, p in self.named_parameters():
-            if name.endswith("bias"):
-                p.data[...] = 0.0
-            elif ".ln" in name or name.startswith("ln"):
-                p.data[...] = 1.0
-            else:
-                p.data[...] = normal(p.shape, 0.02)
+        """BERT's initialization: N(0, 0.02) weights, zero biases, unit LayerNorm gains (init.py)."""
+        init_weights(self, residual_layers=None)
 
     def forward(self, ids, token_type_ids=None, attention_mask=None) -> Tensor:
         """Hidden states (B, T, d).  attention_mask: (B, T), 1 for real tokens and 0 for padding
@@ -164,8 +156,7 @@ class BERT(Module):
         """A fresh classification head (N(0, 0.02) weights), e.g. on top of pretrained weights."""
         self.config = replace(self.config, num_labels=num_labels)
         self.classifier = Linear(self.config.d_model, num_labels)
-        self.classifier.weight.data[...] = normal(self.classifier.weight.shape, 0.02)
-        self.classifier.bias.data[...] = 0.0
+        init_weights(self.classifier)
 
     def generate(self, *args, **kwargs):
         raise TypeError(

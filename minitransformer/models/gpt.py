@@ -15,16 +15,15 @@ Presets follow the lecture: GPT-1 (Radford et al., 2018) had 12 layers, 768 wide
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import functional as F
 from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
-from ..nn.layers import normal
 from ..tensor import Tensor, no_grad
 from .generation import check_sampling_args, choose_next_token
+from .init import config_from_preset, init_weights
 
 
 @dataclass
@@ -58,9 +57,7 @@ GPT_PRESETS = {
 
 
 def gpt_config(preset: str = "tiny", **overrides) -> GPTConfig:
-    if preset not in GPT_PRESETS:
-        raise ValueError(f"unknown GPT preset {preset!r}; choose one of {sorted(GPT_PRESETS)}")
-    return replace(GPT_PRESETS[preset], **overrides)
+    return config_from_preset(GPT_PRESETS, preset, "gpt", overrides)
 
 
 def check_token_batch(ids, vocab_size: int, context_length: int, what: str = "input") -> np.ndarray:
@@ -91,19 +88,8 @@ class GPT(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """GPT-2's initialization: weights ~ N(0, 0.02), biases 0, and the two projections that add
-        into the residual stream (attn.out_proj, mlp.fc2) scaled by 1/sqrt(2 n_layers), so the
-        residual's variance does not grow with depth."""
-        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
-        for name, p in self.named_parameters():
-            if name.endswith("bias"):
-                p.data[...] = 0.0
-            elif name.startswith("ln") or ".ln_" in name:
-                p.data[...] = 1.0
-            elif name.endswith("out_proj.weight") or name.endswith("fc2.weight"):
-                p.data[...] = normal(p.shape, residual_std)
-            else:
-                p.data[...] = normal(p.shape, 0.02)
+        """GPT-2's initialization (see init.py), residual projections scaled by depth."""
+        init_weights(self, residual_layers=self.config.n_layers)
 
     def hidden_states(self, ids, caches=None) -> Tensor:
         """The final layer-normed hidden state of every position, (B, T, d).

@@ -20,17 +20,16 @@ How this differs from the real T5, and why:
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import functional as F
 from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
-from ..nn.layers import normal
 from ..tensor import Tensor, no_grad
 from .generation import check_sampling_args, choose_next_token
 from .gpt import check_token_batch
+from .init import config_from_preset, init_weights
 
 
 @dataclass
@@ -56,9 +55,7 @@ T5_PRESETS = {
 
 
 def t5_config(preset: str = "tiny", **overrides) -> T5Config:
-    if preset not in T5_PRESETS:
-        raise ValueError(f"unknown T5 preset {preset!r}; choose one of {sorted(T5_PRESETS)}")
-    return replace(T5_PRESETS[preset], **overrides)
+    return config_from_preset(T5_PRESETS, preset, "t5", overrides)
 
 
 class T5(Module):
@@ -78,18 +75,8 @@ class T5(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """N(0, 0.02) weights, zero biases, unit norm gains; residual projections scaled by
-        1/sqrt(2 n_layers) as in GPT-2."""
-        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
-        for name, p in self.named_parameters():
-            if name.endswith("bias"):
-                p.data[...] = 0.0
-            elif "_ln" in name or ".ln_" in name:
-                p.data[...] = 1.0
-            elif name.endswith("out_proj.weight") or name.endswith("fc2.weight"):
-                p.data[...] = normal(p.shape, residual_std)
-            else:
-                p.data[...] = normal(p.shape, 0.02)
+        """GPT-2's initialization (see init.py), residual projections scaled by depth."""
+        init_weights(self, residual_layers=self.config.n_layers)
 
     def encode(self, input_ids) -> tuple:
         """(memory (B, S, d), padding mask (B, S) True at padding) for the encoder input."""

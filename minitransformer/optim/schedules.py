@@ -26,16 +26,20 @@ def _check_schedule(name: str, max_lr: float, total: int, warmup: int, min_lr: f
         raise ValueError(f"{name} needs 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}")
 
 
-class WarmupCosine:
-    """Linear warmup to max_lr over `warmup` steps, then cosine decay to min_lr at `total` steps.
+class _WarmupThenDecay:
+    """Linear warmup to max_lr over `warmup` steps, then a decay to min_lr at `total` steps.
 
-    lr(t) = max_lr * (t + 1) / warmup                                     for t < warmup
-    lr(t) = min_lr + (max_lr - min_lr) * (1 + cos(pi * progress)) / 2     after (progress 0 -> 1)
+    lr(t) = max_lr * (t + 1) / warmup                             for t < warmup
+    lr(t) = min_lr + (max_lr - min_lr) * shape(progress)          after; progress goes 0 -> 1
+    Subclasses give `shape`, which falls from 1 to 0.
     """
 
     def __init__(self, max_lr: float, total: int, warmup: int = 0, min_lr: float = 0.0):
-        _check_schedule("WarmupCosine", max_lr, total, warmup, min_lr)
+        _check_schedule(type(self).__name__, max_lr, total, warmup, min_lr)
         self.max_lr, self.min_lr, self.total, self.warmup = max_lr, min_lr, total, warmup
+
+    def shape(self, progress: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def __call__(self, step: int) -> float:
         if step < self.warmup:
@@ -43,23 +47,21 @@ class WarmupCosine:
         if step >= self.total:
             return self.min_lr
         progress = (step - self.warmup) / max(1, self.total - self.warmup)
-        return self.min_lr + (self.max_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.min_lr + (self.max_lr - self.min_lr) * self.shape(progress)
 
 
-class WarmupLinear:
-    """Linear warmup to max_lr, then linear decay to min_lr at `total` steps (BERT's schedule)."""
+class WarmupCosine(_WarmupThenDecay):
+    """Warmup, then cosine decay: shape(p) = (1 + cos(pi p)) / 2 (GPT-2, nanoGPT)."""
 
-    def __init__(self, max_lr: float, total: int, warmup: int = 0, min_lr: float = 0.0):
-        _check_schedule("WarmupLinear", max_lr, total, warmup, min_lr)
-        self.max_lr, self.min_lr, self.total, self.warmup = max_lr, min_lr, total, warmup
+    def shape(self, progress: float) -> float:
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def __call__(self, step: int) -> float:
-        if step < self.warmup:
-            return self.max_lr * (step + 1) / self.warmup
-        if step >= self.total:
-            return self.min_lr
-        remaining = (self.total - step) / max(1, self.total - self.warmup)
-        return self.min_lr + (self.max_lr - self.min_lr) * remaining
+
+class WarmupLinear(_WarmupThenDecay):
+    """Warmup, then linear decay: shape(p) = 1 - p (BERT's schedule)."""
+
+    def shape(self, progress: float) -> float:
+        return 1.0 - progress
 
 
 def set_lr(optimizer, lr: float) -> None:

@@ -1,0 +1,44 @@
+"""How the models start: the initialization of GPT-2 and BERT, shared by all three models.
+
+Weights ~ N(0, 0.02), biases 0, LayerNorm gains 1 (Radford et al. 2019; Devlin et al. 2019).
+GPT-2 also scales the two projections that add into the residual stream (attention's out_proj
+and the MLP's fc2) by 1/sqrt(2 n_layers): a deep stack adds 2 n_layers such terms, so their sum
+keeps a variance that does not grow with depth.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..nn import LayerNorm
+from ..nn.layers import normal
+
+STD = 0.02
+
+
+def init_weights(model, residual_layers: int | None = None) -> None:
+    """Initialize every parameter of `model` in place; residual_layers=None skips the depth scaling."""
+    gains = {id(m.weight) for m in model.modules() if isinstance(m, LayerNorm) and m.weight is not None}
+    residual_std = STD / math.sqrt(2 * residual_layers) if residual_layers else STD
+    for name, p in model.named_parameters():
+        if id(p) in gains:
+            p.data[...] = 1.0
+        elif name.endswith("bias"):
+            p.data[...] = 0.0
+        elif name.endswith(("out_proj.weight", "fc2.weight")):
+            p.data[...] = normal(p.shape, residual_std)
+        else:
+            p.data[...] = normal(p.shape, STD)
+
+
+def config_from_preset(presets: dict, preset: str, model_name: str, overrides: dict):
+    """A copy of presets[preset] with some fields changed; a clear error for an unknown name."""
+    from dataclasses import fields, replace
+
+    if preset not in presets:
+        raise ValueError(f"unknown {model_name} preset {preset!r}; choose one of {sorted(presets)}")
+    known = {f.name for f in fields(presets[preset])}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"{model_name} config has no field(s) {unknown}; known fields: {sorted(known)}")
+    return replace(presets[preset], **overrides)
