@@ -13,11 +13,11 @@ growth of the process's peak resident size during the steps, each contender in i
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import resource
+import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -162,19 +162,41 @@ def contenders(c, with_torch: bool):
 # ---------------------------------------------------------------------------- measuring
 
 
-def peak_memory_mb(config_name: str, contender: str, steps: int = 3) -> float:
-    """Peak resident memory during a few steps above the resident memory before them (fresh process).
+def resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure_peak_memory(config_name: str, contender: str, steps: int = 3) -> None:
+    """In this (fresh) process: peak resident memory during a few steps above the level before them.
 
     The model, optimizer and batch exist before the first step, so what is measured is what a step
-    adds: activations saved for backward, gradients, optimizer moments and temporaries.
+    adds: activations saved for backward, gradients, optimizer moments and temporaries.  A thread
+    samples the resident size every millisecond (ru_maxrss would include import-time peaks).
     """
-    code = (f"import resource, json, sys; sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r});"
-            f"import train_step as b; c = b.CONFIGS[{config_name!r}];"
-            f"step = b.contenders(c, True)[{contender!r}]();"
-            "import os; before = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 1024;"
-            f"[step() for _ in range({steps})];"
-            "print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    c = CONFIGS[config_name]
+    step = contenders(c, with_torch=contender.startswith("pytorch"))[contender]()
+    before = resident_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], resident_mb())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    for _ in range(steps):
+        step()
+    done.set()
+    sampler.join()
+    print(peak[0] - before)
+
+
+def peak_memory_mb(config_name: str, contender: str) -> float:
+    out = subprocess.run([sys.executable, __file__, "--config", config_name, "--memory-of", contender],
+                         capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
 
 
@@ -184,7 +206,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
+    if args.memory_of:
+        measure_peak_memory(args.config, args.memory_of)
+        return 0
     c = CONFIGS[args.config]
     steps = {name: make() for name, make in contenders(c, not args.no_torch).items()}
     for step in steps.values():  # warm up

@@ -97,37 +97,40 @@ def _prose_windows(text: str, words_per_example: int = 10) -> list:
     return windows
 
 
+def _corrupt(words: list, rng: np.random.Generator) -> list:
+    """The same words in a wrong order: all shuffled, or two of them swapped."""
+    words = list(words)
+    if rng.random() < 0.5:
+        order = rng.permutation(len(words))
+        while (order == np.arange(len(words))).all():
+            order = rng.permutation(len(words))
+        return [words[i] for i in order]
+    i, j = rng.choice(len(words), size=2, replace=False)
+    words[i], words[j] = words[j], words[i]
+    return words
+
+
 def acceptability_task(seed: int = 0) -> tuple:
     """The built-in task: is this real text (1), or the same ten words shuffled or two swapped (0)?
 
     Word order is exactly what a language model learns in pretraining and a randomly initialized
     classifier has to discover from scratch.  Examples are ten-word runs of the built-in corpus's
     prose: training examples from its first 90%, held-out ones from its last 10% (the part
-    pretraining holds out for validation).  A swap of two equal words leaves a "shuffled" example
-    unchanged; that rare label noise is left in.
+    pretraining holds out for validation), leaving out held-out runs whose words also form a
+    training run (the help text repeats some passages).  A swap of two equal words leaves a
+    "shuffled" example unchanged; that rare label noise is left in.
     """
     rng = np.random.default_rng(seed)
     text = builtin_corpus()
     cut = int(len(text) * 0.9)
+    train_windows = _prose_windows(text[:cut])
+    seen = {tuple(sorted(words)) for words in train_windows}
+    test_windows = [words for words in _prose_windows(text[cut:]) if tuple(sorted(words)) not in seen]
     splits = []
-    for part in (text[:cut], text[cut:]):
-        texts, labels = [], []
-        for words in _prose_windows(part):
-            if rng.random() < 0.5:
-                texts.append(" ".join(words))
-                labels.append(1)
-                continue
-            if rng.random() < 0.5:  # shuffle the words
-                order = rng.permutation(len(words))
-                while (order == np.arange(len(words))).all():
-                    order = rng.permutation(len(words))
-                words = [words[i] for i in order]
-            else:  # swap two words
-                i, j = rng.choice(len(words), size=2, replace=False)
-                words[i], words[j] = words[j], words[i]
-            texts.append(" ".join(words))
-            labels.append(0)
-        splits.append(LabelledData(texts, None, np.array(labels), ["shuffled", "real"]))
+    for windows in (train_windows, test_windows):
+        labels = (rng.random(len(windows)) < 0.5).astype(np.int64)  # 1 = real
+        texts = [" ".join(words if real else _corrupt(words, rng)) for words, real in zip(windows, labels)]
+        splits.append(LabelledData(texts, None, labels, ["shuffled", "real"]))
     return splits[0], splits[1]
 
 

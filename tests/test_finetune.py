@@ -1,0 +1,115 @@
+"""Fine-tuning: GPT-1's objective, BERT's [CLS] head, the data readers and the built-in task."""
+
+import numpy as np
+import pytest
+
+import minitransformer as mt
+from minitransformer import functional as F
+from minitransformer.finetune import (GPT1_LM_WEIGHT, BERTClassifier, BPEExampleEncoder, GPTClassifier,
+                                      LabelledData, acceptability_task, finetune, read_labelled_file)
+from minitransformer.models import BERT, GPT, bert_config, gpt_config
+from minitransformer.objectives import causal_lm_targets
+from minitransformer.tokenizers import BPETokenizer
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<|endoftext|>"]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    tok = BPETokenizer(kind="byte")
+    tok.train(["the cat sat on the mat. a dog ran to the park. " * 20], vocab_size=290, special_tokens=SPECIALS)
+    return tok
+
+
+def small(kind, vocab, **extra):
+    sizes = dict(vocab_size=vocab, context_length=24, n_layers=1, n_heads=2, d_model=8, d_ff=16, **extra)
+    return GPT(gpt_config("micro", **sizes)) if kind == "gpt" else BERT(bert_config("micro", **sizes))
+
+
+def randomize(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for name, p in model.named_parameters():
+        p.data = (1.0 if "ln" in name and name.endswith("weight") else 0.0) + rng.standard_normal(p.shape) * 0.5
+    return model
+
+
+def test_gpt1_objective_is_task_loss_plus_half_the_lm_loss(tokenizer):
+    clf = GPTClassifier(randomize(small("gpt", tokenizer.vocab_size)), num_labels=3)
+    encoder = BPEExampleEncoder(tokenizer, "gpt", 24)
+    data = LabelledData(["the cat sat", "a dog ran to the park"], None, np.array([2, 0]), ["a", "b", "c"])
+    ids, _, lengths = encoder.batch(data, [0, 1])
+    assert (ids[np.arange(2), lengths - 1] == tokenizer.token_to_id("<|endoftext|>")).all()
+    logits, loss = clf(ids, lengths, data.labels, pad_id=0)
+    hidden = clf.gpt.hidden_states(ids)
+    task = F.cross_entropy(clf.head(hidden[np.arange(2), lengths - 1]), data.labels).item()
+    lm_logits, _ = clf.gpt(ids)
+    lm = F.cross_entropy(lm_logits.reshape(-1, tokenizer.vocab_size),
+                         causal_lm_targets(ids, pad_id=0).reshape(-1)).item()
+    assert GPT1_LM_WEIGHT == 0.5
+    assert np.isclose(loss.item(), task + 0.5 * lm, rtol=1e-5)
+
+
+def test_classifier_losses_gradcheck_every_parameter(tokenizer):
+    encoder_gpt = BPEExampleEncoder(tokenizer, "gpt", 24)
+    encoder_bert = BPEExampleEncoder(tokenizer, "bert", 24)
+    data = LabelledData(["the cat", "a dog ran"], ["sat on", "to the park"], np.array([1, 0]), ["x", "y"])
+    gpt = GPTClassifier(randomize(small("gpt", tokenizer.vocab_size)), 2).double()
+    ids, _, lengths = encoder_gpt.batch(data, [0, 1])
+    report = mt.gradcheck_module(gpt, lambda: gpt(ids, lengths, data.labels)[1], samples_per_parameter=2,
+                                 atol=1e-7, rtol=1e-4)
+    assert report.passed, report.table()
+    bert = BERTClassifier(randomize(small("bert", tokenizer.vocab_size, dropout=0.0)), 2)
+    randomize(bert)
+    bert.double()
+    ids, types, lengths = encoder_bert.batch(data, [0, 1])
+    mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(int)
+    assert types[0, lengths[0] - 1] == 1 and types[0, 0] == 0  # the second sentence is segment 1
+    report = mt.gradcheck_module(bert, lambda: bert(ids, types, mask, data.labels)[1], samples_per_parameter=2,
+                                 atol=1e-7, rtol=1e-4)
+    assert report.passed, report.table()
+
+
+def test_sgd_finetuning_learns_an_easy_task(tokenizer):
+    mt.manual_seed(0)
+    texts = ["the cat sat on the mat", "a dog ran to the park"] * 12
+    data = LabelledData(texts, None, np.array([0, 1] * 12), ["cat", "dog"])
+    clf = GPTClassifier(small("gpt", tokenizer.vocab_size), 2)
+    result = finetune("gpt", clf, BPEExampleEncoder(tokenizer, "gpt", 24), data, data, epochs=8, batch_size=8,
+                      lr=0.1, log=lambda *_: None)
+    assert result["accuracy"] == 1.0
+    assert result["history"][-1]["train_loss"] < result["history"][0]["train_loss"]
+
+
+def test_acceptability_task_is_balanced_deterministic_and_held_out():
+    train, test = acceptability_task(seed=0)
+    again, _ = acceptability_task(seed=0)
+    assert train.texts_a == again.texts_a
+    assert len(train) > 2000 and len(test) > 200
+    assert 0.45 < train.labels.mean() < 0.55
+    assert not set(train.texts_a) & set(test.texts_a)
+    real = [t for t, y in zip(train.texts_a, train.labels) if y == 1]
+    assert all(len(t.split()) == 10 for t in real)
+
+
+def test_read_labelled_file(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("text_a\ttext_b\tlabel\nA\tB\tyes\nC\tD\tno\n", encoding="utf-8")
+    data = read_labelled_file(path)
+    assert data.texts_b == ["B", "D"] and data.label_names == ["no", "yes"] and list(data.labels) == [1, 0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,y\nA,1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'text'.*'label'"):
+        read_labelled_file(bad)
+    one = tmp_path / "one.csv"
+    one.write_text("text,label\nA,1\nB,1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="two different labels"):
+        read_labelled_file(one)
+    with pytest.raises(FileNotFoundError):
+        read_labelled_file(tmp_path / "missing.csv")
+
+
+def test_too_long_example_is_an_error_not_a_truncation(tokenizer):
+    encoder = BPEExampleEncoder(tokenizer, "bert", 8)
+    data = LabelledData(["the cat sat on the mat and the dog ran to the park"], None, np.array([0]), ["a", "b"])
+    with pytest.raises(ValueError, match="example 0 is .* tokens, longer than the model's context of 8"):
+        encoder.batch(data, [0])
