@@ -4,7 +4,7 @@ Start with `tensor.py` (the autograd engine), then `functional.py` (the fused ke
 (layers), `optim/` (optimizers), `tokenizers/`, `models/`, `objectives.py` and `train.py`.
 """
 
-from . import functional, nn, optim
+from . import functional, instruments, nn, optim
 from .checkpoint import Checkpoint, load, save
 from .gradcheck import GradcheckError, gradcheck, gradcheck_module
 from .safetensors import CheckpointError
@@ -16,4 +16,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "gradcheck_module", "GradcheckError",
     "manual_seed", "get_rng", "functional", "nn", "optim", "save", "load", "Checkpoint", "CheckpointError",
+    "instruments",
 ]

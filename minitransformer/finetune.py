@@ -85,15 +85,18 @@ def read_labelled_file(path) -> LabelledData:
                         labels, names)
 
 
-def _prose_windows(text: str, words_per_example: int = 10) -> list:
-    """Consecutive runs of words from the prose paragraphs (code and grammar rules left out)."""
+def _prose_windows(text: str, words_per_example: int = 10, max_chars: int = 70) -> list:
+    """Consecutive runs of words from the prose paragraphs (code and grammar rules left out),
+    at most max_chars long so that every example fits even a small model's context."""
     windows = []
     for paragraph in text.split("\n\n"):
         if paragraph.startswith((" ", ">>>")) or "::=" in paragraph:
             continue
         words = paragraph.split()
         for start in range(0, len(words) - words_per_example + 1, words_per_example):
-            windows.append(words[start:start + words_per_example])
+            window = words[start:start + words_per_example]
+            if len(" ".join(window)) <= max_chars:
+                windows.append(window)
     return windows
 
 

@@ -39,6 +39,21 @@ def training_flops_per_token(model) -> float:
     return 6 * weights + 6 * layers * c.context_length * c.d_model
 
 
+def training_efficiency(model, tokens: int, seconds: float, matmul_rate: float | None = None) -> dict:
+    """What a training run achieved, against what this machine's matmul can do (an MFU-like figure).
+
+        achieved FLOP/s = training_flops_per_token(model) * tokens / seconds
+        utilization     = achieved FLOP/s / matmul FLOP/s
+
+    Only matmuls run near the probe's rate; softmax, norms and Python overhead pull it down.
+    """
+    if seconds <= 0 or tokens <= 0:
+        raise ValueError(f"training_efficiency needs tokens > 0 and seconds > 0, got {tokens} tokens in {seconds} s")
+    rate = matmul_flops_per_second() if matmul_rate is None else matmul_rate
+    achieved = training_flops_per_token(model) * tokens / seconds
+    return {"flops_per_second": achieved, "matmul_flops_per_second": rate, "mfu": achieved / rate}
+
+
 def run_info(args) -> None:
     overrides = {"vocab_size": args.vocab_size} if args.vocab_size else {}
     model = build_model(args.model, args.preset, **overrides)

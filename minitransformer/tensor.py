@@ -35,6 +35,10 @@ import numpy as np
 
 _grad_enabled = True
 
+# Callbacks record(ctx, output) run for every node added to the graph.  Empty unless an instrument
+# (minitransformer.instruments.tape_memory) is active, so recording costs one `if` per op when off.
+_tape_recorders = []
+
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
@@ -125,6 +129,9 @@ class Function:
         result = Tensor._wrap(out, requires_grad=track)
         if track:
             result._ctx = ctx
+            if _tape_recorders:  # an instrument is watching (minitransformer.instruments); empty: no cost
+                for record in _tape_recorders:
+                    record(ctx, result)
         return result
 
 
@@ -245,7 +252,21 @@ class Tensor:
 
     # ---- backpropagation ----
     def backward(self, grad=None, retain_graph: bool = False) -> None:
-        """Fill `.grad` of every leaf that requires grad with d(self)/d(leaf), by the chain rule."""
+        """Fill `.grad` of every leaf that requires grad with d(self)/d(leaf), by the chain rule.
+
+        It is `backward_steps()` run to the end: the same walk, without looking at the steps.
+        """
+        for _ in self.backward_steps(grad, retain_graph):
+            pass
+
+    def backward_steps(self, grad=None, retain_graph: bool = False):
+        """backward(), one node at a time: an iterator of (node, grad_output, input_grads).
+
+        Each item comes right after that node's Function.backward ran: grad_output is dL/d(node),
+        input_grads holds what was sent to each of node._ctx.inputs (None where nothing was), already
+        summed back to the input's shape.  Leaves get their .grad as the walk reaches them, so only
+        a walk run to the end has done all of backward().  The arguments are checked at once.
+        """
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() called on a tensor that does not require grad: no input it depends on "
@@ -262,7 +283,11 @@ class Tensor:
             grad = _as_array(grad, self.data.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"grad has shape {grad.shape} but the tensor has shape {self.shape}")
+        return self._walk_backward(grad, retain_graph)
 
+    def _walk_backward(self, grad, retain_graph):
+        """Visit nodes in reverse topological order (each after every node that used it), so a
+        node's gradient is complete, summed over all its uses, before it is passed further down."""
         order = self._topological_order()
         grads = {id(self): grad}
         for node in reversed(order):
@@ -278,16 +303,20 @@ class Tensor:
             input_grads = ctx.function.backward(ctx, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            sent = []
             for inp, needs, ig in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
                 if not needs or ig is None:
+                    sent.append(None)
                     continue
                 ig = sum_to_shape(np.asarray(ig), inp.shape)
                 if ig.dtype != inp.dtype:
                     ig = ig.astype(inp.dtype)
+                sent.append(ig)
                 previous = grads.get(id(inp))
                 grads[id(inp)] = ig if previous is None else previous + ig
             if not retain_graph:
                 ctx.release()
+            yield node, g, tuple(sent)
 
     def _topological_order(self) -> list:
         """Every tensor this one depends on, each after all its inputs (iterative DFS, no recursion)."""

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint, seed
+from .info import training_efficiency
 from .objectives import IGNORE_INDEX, causal_lm_batch, mask_tokens, span_corruption_batch, span_corruption_lengths
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
 from .tensor import no_grad
@@ -166,7 +167,8 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     """Train `model` on `task` for config.steps steps; checkpoints and log.jsonl go to out_dir.
 
     metadata (model type, config, tokenizer, ...) is stored in every checkpoint.
-    Returns a summary: final step, last train loss, last val loss, stop reason.
+    Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
+    training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -202,8 +204,10 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     tokens_per_step = config.batch_size * config.grad_accum * task.context
     summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
     start_time, start_step = time.perf_counter(), step
+    train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
     with _StopOnCtrlC() as ctrl_c:
         while step < config.steps:
+            step_start = time.perf_counter()
             lr = schedule(step)
             set_lr(optimizer, lr)
             loss_sum = 0.0
@@ -219,6 +223,7 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
             grad_norm = clip_grad_norm_(model.parameters(), config.grad_clip) if config.grad_clip else None
             optimizer.step()
             optimizer.zero_grad()
+            train_seconds += time.perf_counter() - step_start
             step += 1
             train_loss = loss_sum / config.grad_accum
             summary["train_loss"] = train_loss
@@ -245,4 +250,10 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     summary["step"] = step
     summary["checkpoint"] = str(ckpt_path)
     summary["seconds"] = time.perf_counter() - start_time
+    summary["train_seconds"] = train_seconds
+    if step > start_step and hasattr(model, "config"):
+        summary.update(training_efficiency(model, tokens_per_step * (step - start_step), train_seconds))
+        log(f"achieved {summary['flops_per_second'] / 1e9:.2f} GFLOP/s in training steps = {summary['mfu']:.1%} of "
+            f"this machine's float32 matmul rate ({summary['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s; "
+            "FLOPs counted as 6N + 6 L T d per token)")
     return summary

@@ -16,6 +16,26 @@ from ..tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+# Objects told when any module's forward starts and ends: enter(module, args, kwargs) and
+# exit(module, output, raised).  Empty unless an instrument (minitransformer.instruments.shape_trace,
+# tape_memory) is active, so a module call costs one `if` more when off.
+_forward_observers = []
+
+
+def _observed_call(module, args, kwargs):
+    """module.forward(*args, **kwargs), with every observer told before and after (even on error)."""
+    observers = list(_forward_observers)
+    for observer in observers:
+        observer.enter(module, args, kwargs)
+    output, raised = None, True
+    try:
+        output = module.forward(*args, **kwargs)
+        raised = False
+        return output
+    finally:
+        for observer in reversed(observers):
+            observer.exit(module, output, raised)
+
 
 class Parameter(Tensor):
     """A weight: a float tensor that always requires grad (float32 unless given a float64 array)."""
@@ -56,6 +76,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if _forward_observers:
+            return _observed_call(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- walking the tree ----
