@@ -119,6 +119,29 @@ assert u.grad is None and z.grad is None
 print("hand == engine for a, b and c")
 
 # %% [markdown]
+# ### Watching the engine do it
+#
+# `minitransformer.instruments.trace_backward` runs the very same sweep as `backward()` but
+# stops at each node to show what happened there: which op, the gradient that arrived from
+# above, the local rule (from the op's docstring) and what it sent down to each input.  Read it
+# next to the hand computation above: the rows are the lines of that derivation, in order.
+
+# %%
+from minitransformer.instruments import trace_backward
+
+a2, b2, c2 = (mt.Tensor(v, dtype=np.float64, requires_grad=True) for v in (a.item(), b.item(), c.item()))
+L2 = (a2 * b2 + c2).tanh()
+steps = []
+for step in trace_backward(L2, names={"a": a2, "b": b2, "c": c2}):
+    steps.append(step)
+    print(f"{step.index}. {step.op:<4}  arrives: dL/d(output) = {float(step.grad_output):+.6f}   rule: {step.rule.splitlines()[0]}")
+    for sent in step.inputs:
+        print(f"        sends {float(sent.grad):+.6f} to {sent.source}")
+assert [s.op for s in steps] == ["Tanh", "Add", "Mul"]
+assert np.isclose(float(steps[1].grad_output), dL_dz)  # what reached the addition is dL/dz
+assert np.isclose(float(a2.grad), dL_da) and np.isclose(float(c2.grad), dL_dc)
+
+# %% [markdown]
 # ## 3. A tensor used twice receives the sum of its gradients
 #
 # When x feeds two operations, nudging x changes the result along both paths, and the two
@@ -375,7 +398,8 @@ else:
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/tensor.py`: `Function.apply` records a node; `Tensor.backward` sorts the
+# - `minitransformer/tensor.py`: `Function.apply` records a node; `Tensor.backward` (one walk,
+#   `backward_steps`, which `instruments/trace.py` also uses) sorts the
 #   graph (`_topological_order`) and sweeps it once, summing the gradients of reused tensors and
 #   undoing broadcasting with `sum_to_shape`.  Every primitive (`Mul`, `Tanh`, `MatMul`, ...)
 #   has its derivative in its docstring, with its backward right under its forward.
