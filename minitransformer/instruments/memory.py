@@ -31,6 +31,12 @@ from .module_stack import ModuleStack
 OUTSIDE = "(no module)"
 
 
+def memory_key(array: np.ndarray) -> tuple:
+    """Identifies the memory an array shows: two views of the same bytes (e.g. x and
+    x.reshape(-1, C) saved by two ops) are one array held once."""
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
+
+
 @dataclass
 class TapeNode:
     """One node created during the recorded forward pass."""
@@ -71,7 +77,7 @@ class TapeMemory(ModuleStack):
         self.nodes.append(TapeNode(ctx.function.__name__, self.innermost or OUTSIDE, ctx.saved_nbytes()))
         for array in ctx.saved_tensors:
             if isinstance(array, np.ndarray):
-                self._saved.setdefault(id(array), array)
+                self._saved.setdefault(memory_key(array), array)
 
     def __enter__(self):
         super().__enter__()
@@ -80,7 +86,7 @@ class TapeMemory(ModuleStack):
 
     def __exit__(self, *exc):
         tensor_module._tape_recorders.remove(self._record)
-        parameter_arrays = {id(p.data) for p in self._parameters.values()}
+        parameter_arrays = {memory_key(p.data) for p in self._parameters.values()}
         self.distinct_bytes = sum(a.nbytes for a in self._saved.values())
         self.saved_parameter_bytes = sum(a.nbytes for key, a in self._saved.items() if key in parameter_arrays)
         self._saved = {}  # let the arrays go with the graph
