@@ -45,6 +45,8 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=Path("runs/nanogpt_shakespeare"))
     parser.add_argument("--seed", type=int, default=1337, help="nanoGPT's default seed")
+    parser.add_argument("--activation", default="gelu", choices=["gelu", "gelu_tanh"],
+                        help="nanoGPT uses the exact GELU (default)")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"{args.data} not found; pass --data path/to/tinyshakespeare.txt", file=sys.stderr)
@@ -55,7 +57,7 @@ def main() -> int:
     ids = np.array([index[ch] for ch in text], dtype=np.int64)
     train_ids, val_ids = split_train_val(ids, 0.1)
 
-    model = GPT(gpt_config("nano", vocab_size=len(chars), context_length=64, dropout=0.0))
+    model = GPT(gpt_config("nano", vocab_size=len(chars), context_length=64, dropout=0.0, activation=args.activation))
     config = TrainConfig(steps=args.iters, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1,
                          betas=(0.9, 0.99), grad_clip=1.0, log_every=100, eval_every=500, eval_batches=20,
                          checkpoint_every=args.iters, seed=args.seed)

@@ -5,7 +5,9 @@ the pure-matmul floor and, when torch happens to be installed, the same model in
 
 small  = nanoGPT's CPU recipe: vocab 65, context 64, batch 12, 4 layers, 4 heads, 128 wide
 medium = vocab 512, context 128, batch 32, 6 layers, 6 heads, 192 wide
-Both use GPT-2's tanh GELU and dropout 0.  Contenders run interleaved (one step each, in turn),
+Both use GPT-2's tanh GELU and dropout 0.  PyTorch gets as many threads as OPENBLAS_NUM_THREADS
+gives NumPy's BLAS (all cores when unset); on a busy machine OPENBLAS_NUM_THREADS=1 compares one
+core against one core without the threads fighting the other jobs.  Contenders run interleaved (one step each, in turn),
 so a noisy machine slows all of them alike; the ratios are what to read.  Peak memory is the
 growth of the process's peak resident size during the steps, each contender in its own process.
 """
@@ -132,6 +134,8 @@ def torch_step(c, fused: bool):
             logits = self.ln(x) @ self.wte.weight.T
             return nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
 
+    # the same number of threads as NumPy's BLAS was given (OPENBLAS_NUM_THREADS), for a fair race
+    torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", torch.get_num_threads())))
     model = Model()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
     x, y = (torch.from_numpy(a) for a in batch(c))

@@ -25,6 +25,9 @@ def test_lessons_are_found():
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.name for path in LESSONS])
 def test_lesson_runs_in_quick_mode(lesson, tmp_path):
     env = dict(os.environ, MINITRANSFORMER_QUICK="1", MINITRANSFORMER_OUT=str(tmp_path / "out"))
+    # one BLAS thread: tiny matrices gain nothing from two, and on a busy machine two threads
+    # fighting other jobs make a lesson 10-40x slower (a correctness test, not a benchmark)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     # import this checkout of the package even if another copy is installed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     start = time.perf_counter()

@@ -1,0 +1,359 @@
+# %% [markdown]
+# # Lesson 5: pretrain once, fine-tune many times
+#
+# Lesson 4 pretrained a GPT on raw text.  Nobody wants a next-token predictor for its own sake;
+# what we want is a model for some task (spam or not, which topic, is this sentence
+# grammatical) and for that task we usually have only a few thousand labelled examples.  The
+# paradigm of the lecture, and of GPT-1 (Radford et al., 2018) and BERT, has two steps:
+#
+# 1. **pretrain** once, on a large amount of unlabelled text, with a language-modelling loss;
+# 2. **fine-tune** the pretrained weights on each labelled task: add a small new output layer
+#    (a "head"), and keep training *all* the weights on the task's loss.
+#
+# Why does this work so well?  Pretraining leaves the weights at a point that already encodes a
+# lot about language: spelling, which words go together, word order.  Fine-tuning starts from
+# there and only needs a short trip to a good solution for the task, a trip that plain SGD
+# with momentum can make.  From a random start, the same number of SGD steps gets much less
+# far, because the network has to learn the language *and* the task from the labels alone.
+#
+# This lesson checks that claim on a task the lesson's tiny model can handle:
+#
+# 1. pretrain a small GPT and save a checkpoint: "pretrain once";
+# 2. build a classification task, *is this text in the right order?*;
+# 3. GPT-1's way to fine-tune: the classification head, and the auxiliary LM loss (lambda = 0.5);
+# 4. fine-tune the checkpoint, and a randomly initialized copy of the same network, with the
+#    same SGD budget, and compare their accuracy on held-out examples;
+# 5. what fine-tuning did to the language model.
+#
+# Every claim is checked with `assert`.  Run as a script (`python lessons/05_finetuning.py`) or
+# cell by cell as a notebook.  `MINITRANSFORMER_QUICK=1` runs a much smaller version in a few
+# seconds, too small to learn the task (see section 4).
+
+# %%
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+import minitransformer as mt
+from minitransformer import functional as F
+from minitransformer.corpus import builtin_corpus, split_train_val
+from minitransformer.finetune import (GPT1_LM_WEIGHT, BPEExampleEncoder, GPTClassifier, LabelledData,
+                                      acceptability_task, finetune)
+from minitransformer.models import GPT, GPTConfig
+from minitransformer.objectives import causal_lm_batch, causal_lm_targets
+from minitransformer.pretrain import load_trained, make_task, make_tokenizer
+from minitransformer.train import TrainConfig, train
+
+QUICK = os.environ.get("MINITRANSFORMER_QUICK", "0") not in ("", "0")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+OUT = Path(os.environ.get("MINITRANSFORMER_OUT", HERE / "out"))
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:  # figures are optional; every result is also printed as text
+    plt = None
+
+
+def save_figure(fig, name: str) -> None:
+    """Write a figure to OUT/name, atomically: a half-written PNG never replaces a good one."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    partial = path.with_name(path.stem + ".partial.png")
+    fig.savefig(partial, dpi=120, bbox_inches="tight")
+    os.replace(partial, path)
+    print(f"figure saved to {path}")
+
+
+# %% [markdown]
+# ## 1. Pretrain once
+#
+# The same recipe as lesson 4: a byte-level BPE tokenizer with 512 tokens, a two-layer GPT,
+# next-token prediction on the first 90% of the built-in corpus.  This time we let the
+# library's `train()` run the loop we wrote by hand in lesson 4.  It also writes a checkpoint:
+# the weights, plus (in its metadata) the model's configuration and the whole tokenizer, so
+# that the file alone is enough to rebuild the pretrained model later, as many times as we
+# like.
+
+# %%
+text = builtin_corpus()
+tokenizer = make_tokenizer(text, vocab_size=512)
+ids = np.array(tokenizer.encode(text), dtype=np.int64)
+train_ids, val_ids = split_train_val(ids, val_fraction=0.1)
+
+if QUICK:
+    config = GPTConfig(vocab_size=tokenizer.vocab_size, context_length=48,
+                       n_layers=1, n_heads=4, d_model=64, d_ff=256)
+    pretrain_config = TrainConfig(steps=200, batch_size=16, lr=1e-2, min_lr=1e-3, warmup=10)
+else:
+    config = GPTConfig(vocab_size=tokenizer.vocab_size, context_length=64,
+                       n_layers=2, n_heads=4, d_model=64, d_ff=256)
+    pretrain_config = TrainConfig(steps=1000, batch_size=16, lr=6e-3, min_lr=6e-4, warmup=50)
+pretrain_config.log_every = pretrain_config.eval_every = pretrain_config.checkpoint_every = pretrain_config.steps // 4
+
+mt.manual_seed(0)
+model = GPT(config)
+run_dir = OUT / "05_pretraining"
+metadata = {"model_type": "gpt", "model_config": config.to_dict(), "tokenizer": tokenizer.to_dict()}
+summary = train(model, make_task("gpt", model, tokenizer), train_ids, val_ids, pretrain_config, run_dir, metadata)
+checkpoint_path = Path(summary["checkpoint"])
+print(f"pretrained: validation loss {summary['val_loss']:.3f} (perplexity {math.exp(summary['val_loss']):.1f}); "
+      f"checkpoint {checkpoint_path} ({checkpoint_path.stat().st_size / 1e6:.1f} MB)")
+
+# %% [markdown]
+# From now on the pretrained model exists only as this file.  `load_trained` rebuilds the
+# network and the tokenizer from it; every fine-tuning run below starts from a fresh load, so
+# no run can disturb another.
+
+# %%
+def load_pretrained() -> GPT:
+    pretrained, saved_tokenizer, _ = load_trained(checkpoint_path)
+    assert saved_tokenizer.get_vocab() == tokenizer.get_vocab()
+    return pretrained
+
+
+reloaded = load_pretrained()
+for name, weight in model.state_dict().items():
+    assert np.array_equal(reloaded.state_dict()[name], weight), name
+print("the checkpoint rebuilds the pretrained GPT exactly")
+
+# %% [markdown]
+# ## 2. A task: is this text in the right order?
+#
+# `finetune.acceptability_task()` cuts the prose of the corpus into runs of ten words, training
+# runs from the first 90% and held-out runs from the last 10% (about the part that pretraining
+# held out for validation).  Half of the runs stay as written; the other half have the same ten
+# words in *reverse* order:
+#
+#     label 1 (real):      "the built-in variable is True under normal circumstances, False ..."
+#     label 0 (reversed):  "... False circumstances, normal under True is variable built-in the"
+#
+# Both classes are made of the same kind of words, so no amount of word counting can tell them
+# apart: only word order can, and word order is what next-token prediction taught the
+# pretrained model.  The randomly initialized model has to discover it from the labels alone.
+
+# %%
+train_data, test_data = acceptability_task(seed=0)
+if QUICK:
+    train_data = train_data.subset(range(400))
+print(f"{len(train_data)} training and {len(test_data)} held-out examples")
+for i in (0, 1):
+    print(f"  label {train_data.labels[i]} ({train_data.label_names[train_data.labels[i]]:8}): {train_data.texts_a[i]}")
+assert not set(train_data.texts_a) & set(test_data.texts_a)
+assert abs(test_data.labels.mean() - 0.5) < 0.01  # balanced: always guessing one label scores 50%
+
+# %% [markdown]
+# ## 3. GPT-1's recipe for classification
+#
+# GPT-1 fine-tunes with as few new parameters as possible.  The text is followed by one extra
+# token, here `<|endoftext|>`, and fed through the pretrained network.  Because of the causal
+# mask, the hidden state at that last position is the only one that has attended to the whole
+# text, so it is the one a new linear layer (the head, d_model -> 2 labels) reads.  Examples of
+# different lengths are padded with `[PAD]` on the right, and the head picks each row's last
+# real position.  `BPEExampleEncoder` builds such batches and `GPTClassifier` adds the head.
+#
+# The loss has two parts:
+#
+#     loss = cross_entropy(head(h_last), label)  +  lambda * language_model_loss(text),   lambda = 0.5
+#
+# The second part keeps predicting the next token of the task's own texts while the head
+# learns.  The GPT-1 paper reports that this auxiliary objective improves generalization and
+# speeds up convergence, and that it helps the larger datasets most.  It is also cheap: the
+# forward pass has already computed every hidden state, so the language-model logits are
+# one matrix product away.  (Here it is also trained on the reversed texts, so it teaches the
+# model some backwards English; section 5 shows what that costs.)
+#
+# We check the decomposition on one batch of the pretrained model:
+
+# %%
+encoder = BPEExampleEncoder(tokenizer, "gpt", config.context_length)
+pad_id = tokenizer.token_to_id("[PAD]")
+mt.manual_seed(0)
+classifier = GPTClassifier(load_pretrained(), num_labels=2)
+batch_ids, _, lengths = encoder.batch(train_data, range(8))
+batch_labels = train_data.labels[:8]
+shortest = int(lengths.argmin())
+print(f"batch {batch_ids.shape}; its shortest row, padded:")
+print([tokenizer.id_to_token(int(i)) for i in batch_ids[shortest]])
+assert (batch_ids[np.arange(8), lengths - 1] == tokenizer.token_to_id("<|endoftext|>")).all()
+
+with mt.no_grad():
+    logits, total_loss = classifier(batch_ids, lengths, batch_labels, pad_id=pad_id)
+    task_loss = F.cross_entropy(logits, batch_labels).item()
+    lm_logits, _ = classifier.gpt(batch_ids)
+    lm_targets = causal_lm_targets(batch_ids, pad_id=pad_id)  # [PAD] targets are ignored
+    lm_loss = F.cross_entropy(lm_logits.reshape(-1, config.vocab_size), lm_targets.reshape(-1)).item()
+print(f"task loss {task_loss:.3f} + {GPT1_LM_WEIGHT} x LM loss {lm_loss:.3f} "
+      f"= {task_loss + GPT1_LM_WEIGHT * lm_loss:.3f}  (the classifier's loss: {total_loss.item():.3f})")
+assert GPT1_LM_WEIGHT == 0.5
+assert np.isclose(total_loss.item(), task_loss + 0.5 * lm_loss, rtol=1e-5)
+assert abs(task_loss - math.log(2)) < 0.05, "the new head starts out guessing: loss log 2"
+
+# %% [markdown]
+# ## 4. Fine-tuning from pretrained weights versus from scratch
+#
+# Now the experiment.  Two classifiers with the same architecture:
+#
+# - **pretrained**: the GPT loaded from the checkpoint, plus a new head;
+# - **random**: the same GPT freshly initialized (as the pretrained one was before step 1 of
+#   pretraining), plus a new head.
+#
+# Both get exactly the same budget: the same training examples in the same order, the same
+# number of epochs, plain SGD with the same learning rate and momentum 0.9:
+#
+#     velocity = 0.9 * velocity + gradient;    weights = weights - lr * velocity
+#
+# `finetune` runs that loop and measures the accuracy on the held-out examples after each
+# epoch.
+
+# %%
+epochs = 2 if QUICK else 5
+finetune_lr = 0.01
+results = {}
+for init in ("pretrained", "random"):
+    mt.manual_seed(0)  # the same head initialization for both
+    network = load_pretrained() if init == "pretrained" else GPT(config)
+    classifier = GPTClassifier(network, num_labels=2)
+    print(f"--- fine-tuning from {init} weights ---")
+    results[init] = finetune("gpt", classifier, encoder, train_data, test_data, epochs=epochs,
+                             batch_size=32, lr=finetune_lr, momentum=0.9, seed=0)
+    results[init]["classifier"] = classifier
+
+pretrained_accuracy, random_accuracy = results["pretrained"]["accuracy"], results["random"]["accuracy"]
+print(f"held-out accuracy after {epochs} epochs: pretrained {pretrained_accuracy:.3f}, random {random_accuracy:.3f}")
+
+# %% [markdown]
+# The randomly initialized network does not get off the ground: it ends up giving (nearly)
+# every held-out example the same label, which scores 50% on this balanced test set.  Ten
+# words and one bit of feedback per example are not enough to learn English word order from
+# scratch in a few hundred SGD steps.  The pretrained network already knows which way English
+# runs, and fine-tuning only has to connect that knowledge to the head.
+#
+# In quick mode both models are too small and too briefly trained to learn the task, so the
+# quick run checks only what holds at any size: the pretrained model starts, and stays, at a
+# lower training loss, because its language-model half of the loss starts low.
+
+# %%
+@mt.no_grad()
+def predicted_labels(classifier: GPTClassifier, data: LabelledData) -> np.ndarray:
+    classifier.eval()
+    batch_ids, _, lengths = encoder.batch(data, range(len(data)))
+    logits, _ = classifier(batch_ids, lengths)
+    classifier.train()
+    return logits.numpy().argmax(axis=-1)
+
+
+for init in ("pretrained", "random"):
+    counts = np.bincount(predicted_labels(results[init]["classifier"], test_data), minlength=2)
+    print(f"{init:10}: predicts 'reversed' for {counts[0]:3d} and 'real' for {counts[1]:3d} held-out examples")
+
+pretrained_losses = [epoch["train_loss"] for epoch in results["pretrained"]["history"]]
+random_losses = [epoch["train_loss"] for epoch in results["random"]["history"]]
+assert all(p < r for p, r in zip(pretrained_losses, random_losses)), "pretrained should have the lower loss"
+if not QUICK:
+    assert pretrained_accuracy > 0.65, "the pretrained model should learn the task"
+    assert pretrained_accuracy > random_accuracy + 0.1, "pretrained should beat random by a wide margin"
+    random_counts = np.bincount(predicted_labels(results["random"]["classifier"], test_data), minlength=2)
+    assert random_counts.max() >= 0.9 * len(test_data), "from scratch, it should not have learned the task"
+
+if plt is None:
+    print('(install matplotlib for a figure of both runs: pip install -e ".[viz]")')
+else:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for init, style in (("pretrained", "o-"), ("random", "s--")):
+        history = results[init]["history"]
+        epoch_numbers = [epoch["epoch"] for epoch in history]
+        left.plot(epoch_numbers, [epoch["test_accuracy"] for epoch in history], style, label=f"from {init} weights")
+        right.plot(epoch_numbers, [epoch["train_loss"] for epoch in history], style, label=f"from {init} weights")
+    left.axhline(0.5, color="gray", linestyle=":", label="chance")
+    left.set_ylim(0.4, 1.0)
+    left.set_xlabel("epoch")
+    left.set_ylabel("held-out accuracy")
+    left.legend(loc="upper left")
+    right.set_xlabel("epoch")
+    right.set_ylabel("training loss (task + 0.5 LM)")
+    right.legend()
+    fig.suptitle("Fine-tuning with SGD: the same budget, from pretrained or random weights")
+    save_figure(fig, "05_pretrained_vs_random.png")
+
+# %% [markdown]
+# ## 5. What fine-tuning did to the language model
+#
+# Fine-tuning updates every weight, and nothing in its loss asks the network to stay good at
+# predicting the help text.  We measure the language-modelling loss of three networks: the
+# pretrained one before fine-tuning, the same one after, and the one fine-tuned from scratch.
+# Each is measured on held-out text of three kinds: windows of the corpus's last 10%, and the
+# held-out task examples as written and reversed.
+
+# %%
+@mt.no_grad()
+def lm_loss(network: GPT, data=None) -> float:
+    """Next-token loss on the texts of `data`, or on fixed windows of the held-out corpus if None."""
+    network.eval()
+    if data is None:
+        fixed = np.random.default_rng(1234)
+        batches = [causal_lm_batch(val_ids, 32, config.context_length, fixed) for _ in range(4)]
+    else:
+        batch_ids, _, _ = encoder.batch(data, range(len(data)))
+        batches = [(batch_ids, causal_lm_targets(batch_ids, pad_id=pad_id))]  # [PAD] targets ignored
+    losses = [network(inputs, targets)[1].item() for inputs, targets in batches]
+    network.train()
+    return float(np.mean(losses))
+
+
+networks = {"pretrained, before fine-tuning": load_pretrained(),
+            "pretrained, after fine-tuning": results["pretrained"]["classifier"].gpt,
+            "random, after fine-tuning": results["random"]["classifier"].gpt}
+texts = {"corpus": None,
+         "task, real": test_data.subset(np.flatnonzero(test_data.labels == 1)),
+         "task, reversed": test_data.subset(np.flatnonzero(test_data.labels == 0))}
+losses = {(net, kind): lm_loss(network, data) for net, network in networks.items() for kind, data in texts.items()}
+print(f"{'held-out LM loss':32}" + "".join(f"{kind:>16}" for kind in texts))
+for net in networks:
+    print(f"{net:32}" + "".join(f"{losses[net, kind]:16.3f}" for kind in texts))
+
+# %% [markdown]
+# Fine-tuning has specialized the pretrained network.  The auxiliary LM loss trained it on
+# exactly the task's texts: one-line runs of ten words, half of them backwards.  So its loss
+# fell on held-out task texts, most of all on the reversed ones (it has learned some backwards
+# English), and rose on the corpus, with its code examples, tables and line breaks.  (With
+# natural task texts, as in GPT-1, the auxiliary loss keeps the network practising much the
+# same skill it was pretrained for.)  Even so, it remains a far better language model than
+# the network fine-tuned from scratch.
+#
+# This drift is one more reason to keep the pretrained checkpoint and to start every new task
+# from it, rather than from the weights fine-tuned for the previous task.
+
+# %%
+before, after, scratch = (losses[net, "corpus"] for net in networks)
+if not QUICK:
+    (real_before, reversed_before), (real_after, reversed_after) = (
+        (losses[net, "task, real"], losses[net, "task, reversed"]) for net in list(networks)[:2])
+    assert real_after < real_before, "the auxiliary loss trains on the task's texts"
+    assert reversed_after < reversed_before - 0.3, "... including the reversed ones"
+    assert after > before + 0.2, "fine-tuning should move the network away from its pretraining optimum"
+assert after < scratch - 1.0, "it should remain a far better language model than one never pretrained"
+
+# %% [markdown]
+# ## Pretrain once, fine-tune many times
+#
+# The expensive step, pretraining, happened once and left a file.  Every new task now costs
+# only a fine-tuning run that starts from that file.  From the command line:
+#
+#     python -m minitransformer pretrain --out runs/gpt
+#     python -m minitransformer finetune --checkpoint runs/gpt/checkpoint.safetensors
+#     python -m minitransformer finetune --checkpoint runs/gpt/checkpoint.safetensors --init random
+#     python -m minitransformer finetune --checkpoint runs/gpt/checkpoint.safetensors --task my_data.csv
+#
+# ## What to read next
+#
+# - `minitransformer/finetune.py`: `GPTClassifier` (the head on the last token, and the loss
+#   with `GPT1_LM_WEIGHT`), `BERTClassifier` (BERT's head on the `[CLS]` position),
+#   `BPEExampleEncoder` (how examples become padded batches), `finetune` (the SGD loop) and
+#   `acceptability_task`.
+# - `minitransformer/optim/sgd.py`: SGD with momentum, in PyTorch's form.
+# - `minitransformer/train.py` and `minitransformer/checkpoint.py`: the pretraining loop and
+#   the checkpoint file it writes.
+#
+# Next: lesson 6 pretrains BERT, an encoder, with masked language modelling.
