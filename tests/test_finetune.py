@@ -113,3 +113,16 @@ def test_too_long_example_is_an_error_not_a_truncation(tokenizer):
     data = LabelledData(["the cat sat on the mat and the dog ran to the park"], None, np.array([0]), ["a", "b"])
     with pytest.raises(ValueError, match="example 0 is .* tokens, longer than the model's context of 8"):
         encoder.batch(data, [0])
+
+
+def test_finetune_command_on_the_real_pretrained_bert(tmp_path, capsys):
+    from minitransformer.cli import main
+
+    rows = ["text,label"] + [f"the film was {w},pos" for w in ("good", "great", "fine", "lovely", "superb")] + \
+           [f"the film was {w},neg" for w in ("bad", "awful", "dull", "poor", "boring")]
+    data = tmp_path / "sentiment.csv"
+    data.write_text("\n".join(rows), encoding="utf-8")
+    assert main(["finetune", "--pretrained", "all-MiniLM-L6-v2", "--task", str(data), "--epochs", "1",
+                 "--batch-size", "4", "--lr", "0.005"]) == 0
+    out = capsys.readouterr().out
+    assert "fine-tuning bert (pretrained init)" in out and "held-out accuracy" in out
