@@ -39,6 +39,49 @@ def full_split_loss(model, ids, context=64, batch=64) -> float:
     return total / count
 
 
+def torch_reference(vocab, train_ids, val_ids, config, activation) -> None:
+    """The same recipe in PyTorch (model from train_step.py), fed the same batches in the same order."""
+    import torch
+
+    from minitransformer.objectives import causal_lm_batch
+    from minitransformer.optim import WarmupCosine
+    from train_step import torch_gpt
+
+    torch.manual_seed(config.seed)
+    c = dict(vocab=vocab, context=64, batch=12, layers=4, heads=4, width=128)
+    model = torch_gpt(c, fused=False, activation="none" if activation == "gelu" else "tanh")
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=config.betas)
+    schedule = WarmupCosine(config.lr, config.steps, config.warmup, config.min_lr)
+    rng = np.random.default_rng(config.seed)  # the trainer's data generator: the same batches
+    start = time.perf_counter()
+    for step in range(config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = schedule(step)
+        x, y = (torch.from_numpy(a) for a in causal_lm_batch(train_ids, 12, 64, rng))
+        loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    seconds = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad():
+        eval_rng = np.random.default_rng(config.seed + 1)  # the trainer's evaluation batches
+        batches = [causal_lm_batch(val_ids, 12, 64, eval_rng) for _ in range(config.eval_batches)]
+        sampled = np.mean([model(*(torch.from_numpy(a) for a in b)).item() for b in batches])
+        starts = np.arange(0, len(val_ids) - 65, 64)  # the windows full_split_loss uses
+        total = 0.0
+        for i in range(0, len(starts), 64):
+            windows = torch.from_numpy(val_ids[starts[i:i + 64, None] + np.arange(65)])
+            total += model(windows[:, :-1], windows[:, 1:]).item() * len(windows)
+        full = total / len(starts)
+    print(f"PyTorch, same recipe and batches: val loss {sampled:.4f} over the same 20 batches, "
+          f"{full:.4f} over the whole split | {seconds / config.steps * 1e3:.1f} ms/iteration")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="tiny Shakespeare (default ../shared/data)")
@@ -47,6 +90,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1337, help="nanoGPT's default seed")
     parser.add_argument("--activation", default="gelu", choices=["gelu", "gelu_tanh"],
                         help="nanoGPT uses the exact GELU (default)")
+    parser.add_argument("--torch", action="store_true",
+                        help="also train the same model and recipe in PyTorch, on the very same batches, as a reference")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"{args.data} not found; pass --data path/to/tinyshakespeare.txt", file=sys.stderr)
@@ -69,6 +114,8 @@ def main() -> int:
     print(f"\nfinal val loss {summary['val_loss']:.4f} over 20 random batches, as the recipe (nanoGPT: 1.88) | "
           f"{seconds / args.iters * 1e3:.1f} ms/iteration including evaluation | {seconds:.0f} s total")
     print(f"val loss over the whole validation split, every window once: {full_split_loss(model, val_ids):.4f}")
+    if args.torch:
+        torch_reference(len(chars), train_ids, val_ids, config, args.activation)
     return 0
 
 

@@ -90,12 +90,13 @@ def matmul_floor(c):
     return step
 
 
-def torch_step(c, fused: bool):
+def torch_gpt(c, fused: bool, activation: str = "tanh"):
+    """The same GPT in PyTorch: pre-norm blocks, separate q/k/v projections, tied output layer,
+    GPT-2's initialization (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers))."""
     import torch
     import torch.nn as nn
 
-    torch.manual_seed(0)
-    B, T, C, H, V = c["batch"], c["context"], c["width"], c["heads"], c["vocab"]
+    C, H, V, L = c["width"], c["heads"], c["vocab"], c["layers"]
 
     class Block(nn.Module):
         def __init__(self):
@@ -103,9 +104,10 @@ def torch_step(c, fused: bool):
             self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
             self.q, self.k, self.v, self.o = (nn.Linear(C, C) for _ in range(4))
             self.fc1, self.fc2 = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
-            self.act = nn.GELU(approximate="tanh")
+            self.act = nn.GELU(approximate=activation)
 
         def attend(self, h):
+            B, T, _ = h.shape
             split = lambda t: t.view(B, T, H, C // H).transpose(1, 2)
             q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
             if fused:
@@ -123,20 +125,35 @@ def torch_step(c, fused: bool):
     class Model(nn.Module):
         def __init__(self):
             super().__init__()
-            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
-            self.blocks = nn.ModuleList(Block() for _ in range(c["layers"]))
+            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(c["context"], C)
+            self.blocks = nn.ModuleList(Block() for _ in range(L))
             self.ln = nn.LayerNorm(C)
+            for name, p in self.named_parameters():
+                if name.endswith("bias"):
+                    nn.init.zeros_(p)
+                elif "ln" in name:
+                    nn.init.ones_(p)
+                else:
+                    std = 0.02 / math.sqrt(2 * L) if name.endswith(("o.weight", "fc2.weight")) else 0.02
+                    nn.init.normal_(p, 0.0, std)
 
         def forward(self, idx, targets):
-            x = self.wte(idx) + self.wpe(torch.arange(T))
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
             for block in self.blocks:
                 x = block(x)
             logits = self.ln(x) @ self.wte.weight.T
             return nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
 
+    return Model()
+
+
+def torch_step(c, fused: bool):
+    import torch
+
+    torch.manual_seed(0)
     # the same number of threads as NumPy's BLAS was given (OPENBLAS_NUM_THREADS), for a fair race
     torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", torch.get_num_threads())))
-    model = Model()
+    model = torch_gpt(c, fused)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
     x, y = (torch.from_numpy(a) for a in batch(c))
 

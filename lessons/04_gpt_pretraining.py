@@ -164,6 +164,41 @@ assert np.allclose(logits_after[0, first], logits_before[0, first], atol=1e-6)
 assert not np.allclose(logits_after[0, second], logits_before[0, second], atol=1e-6)
 
 # %% [markdown]
+# ### What flows through the model, and what it keeps for backward
+#
+# `shape_trace` prints every module's input and output shapes as a tree, with the dimension
+# names of the lecture: B (batch), T (time), C (model width), H (heads), D (head size), V
+# (vocabulary).  Read it top to bottom and you have read the forward pass.
+#
+# `tape_memory` adds up what each op saves for its backward pass.  That tape, not the weights,
+# is what fills memory during training: it grows with the batch, and attention's probabilities,
+# (B, H, T, T) of them, grow with the *square* of the context.  Under `no_grad` (generation,
+# evaluation) nothing is recorded at all.
+
+# %%
+from minitransformer.instruments import shape_trace, tape_memory
+
+with shape_trace() as trace:
+    model(inputs[:2, : context // 2])
+print(trace.render())
+
+
+def tape_of(length: int):
+    with tape_memory() as tape:
+        model(inputs[:4, :length], targets[:4, :length])
+    return tape
+
+
+short, long = tape_of(context // 2), tape_of(context)
+print(long.table())
+growth = long.by_op()["Attention"][1] / short.by_op()["Attention"][1]
+print(f"doubling T multiplies what attention keeps by {growth:.2f} (q, k, v grow like T, the probabilities like T^2)")
+assert 2 < growth < 4
+with mt.no_grad(), tape_memory() as inference:
+    model(inputs[:4])
+assert inference.total_bytes == 0  # no graph, no tape: why generation needs far less memory
+
+# %% [markdown]
 # ## 4. The loss before training, and perplexity
 #
 # The weights start small (normal with standard deviation 0.02), so all logits start near 0
@@ -339,6 +374,8 @@ if not QUICK:
 # %% [markdown]
 # ## What to read next
 #
+# - `minitransformer/instruments/`: the shape trace and tape memory used above, and
+#   `trace_backward` for stepping through a backward pass.
 # - `minitransformer/models/gpt.py`: `GPT.forward` (embeddings, blocks, tied output layer),
 #   `reset_parameters` (GPT-2's initialization), `generate` (sampling with the key/value cache).
 # - `minitransformer/objectives.py`: `causal_lm_batch`, and the objectives of BERT and T5 next
