@@ -227,12 +227,17 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc untuned (see minitransformer/allocator.py)")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
     if args.memory_of:
         measure_peak_memory(args.config, args.memory_of)
         return 0
     c = CONFIGS[args.config]
+    if not args.default_malloc:
+        from minitransformer.allocator import keep_freed_memory
+        print(f"malloc keeps freed memory for reuse (all contenders): {keep_freed_memory()}")
     steps = {name: make() for name, make in contenders(c, not args.no_torch).items()}
     for step in steps.values():  # warm up
         step()

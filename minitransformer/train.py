@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint, seed
+from .allocator import keep_freed_memory
 from .info import training_efficiency
 from .objectives import IGNORE_INDEX, causal_lm_batch, mask_tokens, span_corruption_batch, span_corruption_lengths
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
@@ -170,6 +171,7 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
     training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
     """
+    keep_freed_memory()  # reuse freed blocks instead of page-faulting fresh ones (allocator.py)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.safetensors"
