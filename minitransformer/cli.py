@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="a UTF-8 text file or a folder of them (default: the built-in corpus)")
     p.add_argument("--preset", default="tiny", help="model size preset (see `info`; default tiny)")
     p.add_argument("--context", type=int, help="override the preset's context length")
+    p.add_argument("--dropout", type=float, help="override the preset's dropout probability")
     p.add_argument("--vocab-size", type=int, default=512, help="BPE vocabulary size (default 512)")
     p.add_argument("--tokenizer", help="use this saved tokenizer JSON instead of training one")
     p.add_argument("--out", help="run folder for checkpoint, log and tokenizer (default runs/<model>)")

@@ -79,6 +79,8 @@ def run_pretrain(args) -> dict:
         overrides = {"vocab_size": tokenizer.vocab_size}
         if args.context:
             overrides["context_length"] = args.context
+        if args.dropout is not None:
+            overrides["dropout"] = args.dropout
         if args.model == "t5":
             overrides["pad_id"] = tokenizer.token_to_id("[PAD]")
         model = build_model(args.model, args.preset, **overrides)
