@@ -1,0 +1,426 @@
+# %% [markdown]
+# # Lesson 8: in-context learning
+#
+# GPT-3 (Brown et al., 2020) showed something new.  Write a few solved examples of a task into
+# the prompt, then a new question, and a large pretrained model answers it.  No weight is
+# updated and no gradient is computed: the model picks up the task from its *context*.  This
+# is **in-context learning** (ICL).  The lecture's examples put it next to fine-tuning:
+#
+#     zero-shot:  "Translate English to French:  cheese =>"
+#     one-shot:   "... sea otter => loutre de mer;  cheese =>"
+#     few-shot:   "... sea otter => loutre de mer;  peppermint => menthe poivrée;  ...;  cheese =>"
+#
+# Why would next-token prediction teach that?  Pretraining text is full of passages where some
+# hidden regularity holds throughout: a list in one format, a table, a translated glossary.
+# To predict the next line of such a passage well, a model has to work out that regularity
+# from the lines it has already read.  Chan et al. (2022) and Garg et al. (2022) turned this
+# into controlled experiments, and we run a tiny one here:
+#
+# - **pretraining data**: sequences of `x>f(x);` pairs.  Within a sequence the rule f is
+#   fixed; each sequence draws a new f.  No single f helps across sequences, so the only way
+#   to predict f(x) is to infer f from the pairs earlier in the *same* sequence;
+# - **the test**: prompts with k = 0, 1, 2 or 4 solved examples and then a new x, for words x
+#   that never occurred in pretraining, and for two rules that never occurred in it either.
+#
+# Plan:
+# 1. the rules and the data, with a character-level tokenizer built here;
+# 2. the test: prompts with 0, 1, 2 or 4 solved examples;
+# 3. pretraining a two-layer GPT for a few hundred steps, and watching the ability appear;
+# 4. accuracy by number of shots, with the weights frozen (we check that they do not change);
+# 5. the same effect inside one training sequence: the loss on the n-th answer.
+#
+# Every claim is checked with `assert`.  Run as a script (`python lessons/08_in_context_learning.py`)
+# or cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for fewer steps.
+
+# %%
+import itertools
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+import minitransformer as mt
+from minitransformer.models import GPT, gpt_config
+from minitransformer.objectives import IGNORE_INDEX
+from minitransformer.optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr
+
+QUICK = os.environ.get("MINITRANSFORMER_QUICK", "0") not in ("", "0")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+OUT = Path(os.environ.get("MINITRANSFORMER_OUT", HERE / "out"))
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:  # figures are optional; every result is also printed as text
+    plt = None
+
+
+def save_figure(fig, name: str) -> None:
+    """Write a figure to OUT/name, atomically: a half-written PNG never replaces a good one."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    partial = path.with_name(path.stem + ".partial.png")
+    fig.savefig(partial, dpi=120, bbox_inches="tight")
+    os.replace(partial, path)
+    print(f"figure saved to {path}")
+
+
+lesson_start = time.perf_counter()
+
+# %% [markdown]
+# ## 1. A family of rules, and text made from them
+#
+# The inputs x are three-letter lowercase words with three different letters (`cat`, `pyx`,
+# `qmo`, ...).  Each rule f capitalizes some of the three positions.  We write a rule as what
+# it does to `abc`, so `aBc` means "capitalize the middle letter":
+#
+#     abc -> abc   (copy)        abc -> ABC   (all caps)     abc -> Abc   (capitalize the first)
+#     abc -> aBc                 abc -> abC                  abc -> ABc   ...
+#
+# There are 2^3 = 8 rules.  Pretraining sees six.  Two, `aBC` and `AbC`, are kept for the test
+# only, and so is a fifth of the words.  A pretraining sequence is six pairs under one rule:
+#
+#     kqe>kQe;vjt>vJt;bwa>bWa;lro>lRo;hcz>hCz;emu>eMu;
+#
+# Each character is one token: 26 lowercase letters, 26 capitals, `>` and `;`.  That is
+# the whole tokenizer, written out below.
+
+# %%
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+VOCABULARY = LOWER + LOWER.upper() + ">;"
+
+
+class CharTokenizer:
+    """One token per character of VOCABULARY; anything else is refused, not guessed."""
+
+    def __init__(self, characters: str):
+        self.characters = characters
+        self.ids = {c: i for i, c in enumerate(characters)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.characters)
+
+    def encode(self, text: str) -> list:
+        unknown = sorted(set(text) - set(self.ids))
+        if unknown:
+            raise KeyError(f"characters {unknown} are not in the vocabulary {self.characters!r}")
+        return [self.ids[c] for c in text]
+
+    def decode(self, ids) -> str:
+        return "".join(self.characters[int(i)] for i in ids)
+
+
+tokenizer = CharTokenizer(VOCABULARY)
+
+ALL_RULES = ["".join(p) for p in itertools.product(*[(c, c.upper()) for c in "abc"])]
+HELD_OUT_RULES = ["aBC", "AbC"]
+PRETRAINING_RULES = [r for r in ALL_RULES if r not in HELD_OUT_RULES]
+
+
+def apply_rule(rule: str, word: str) -> str:
+    """Capitalize the letters of `word` at the positions where `rule` has a capital."""
+    return "".join(c.upper() if r.isupper() else c for c, r in zip(word, rule))
+
+
+EXAMPLE_LENGTH = len("abc>abc;")  # 8 characters per solved example
+EXAMPLES_PER_SEQUENCE = 6
+
+
+def solved_examples(rule: str, words) -> str:
+    return "".join(f"{w}>{apply_rule(rule, w)};" for w in words)
+
+
+rng = np.random.default_rng(0)
+all_words = ["".join(p) for p in itertools.permutations(LOWER, 3)]
+rng.shuffle(all_words)
+test_words = all_words[: len(all_words) // 5]
+train_words = all_words[len(all_words) // 5:]
+assert not set(test_words) & set(train_words)
+
+print(f"{len(ALL_RULES)} rules: {ALL_RULES}")
+print(f"pretraining rules: {PRETRAINING_RULES};  held out: {HELD_OUT_RULES}")
+print(f"{len(train_words)} pretraining words, {len(test_words)} held-out words")
+for rule in ("aBc", "ABC", "abc"):
+    print(f"  rule {rule}:  {solved_examples(rule, rng.choice(train_words, EXAMPLES_PER_SEQUENCE))}")
+assert apply_rule("aBc", "cat") == "cAt" and apply_rule("ABC", "cat") == "CAT"
+
+# %% [markdown]
+# ### The training targets
+#
+# A GPT learns by predicting every next token: the target sequence is the input shifted by one
+# (lesson 4).  Here the words x are random letters, so no model can predict them.  Their loss
+# would stay at about ln 26 = 3.3 nats whatever the model does, and would only add noise to the
+# gradient.  In our runs, a model trained with the loss on every character sat for hundreds of
+# steps without learning anything.  So we score the predictions that can be learned, the
+# letters of each answer f(x), and give every other position the target `IGNORE_INDEX`, which
+# the loss skips.  This is the same trick as for padding, and the same choice the ICL papers
+# above make.
+
+# %%
+ANSWER_OFFSETS = range(4, 7)  # inside "abc>aBc;", the answer letters are characters 4, 5 and 6
+
+
+def pretraining_batch(batch_size: int, rng) -> tuple:
+    """Sequences of six solved examples, each sequence with its own rule.  Returns (inputs, targets)."""
+    rows = []
+    for _ in range(batch_size):
+        rule = PRETRAINING_RULES[rng.integers(len(PRETRAINING_RULES))]
+        words = [train_words[i] for i in rng.integers(len(train_words), size=EXAMPLES_PER_SEQUENCE)]
+        rows.append(tokenizer.encode(solved_examples(rule, words)))
+    sequences = np.array(rows)
+    inputs, targets = sequences[:, :-1], sequences[:, 1:].copy()
+    position_of_target = np.arange(1, sequences.shape[1])
+    is_answer = np.isin(position_of_target % EXAMPLE_LENGTH, ANSWER_OFFSETS)
+    targets[:, ~is_answer] = IGNORE_INDEX
+    return inputs, targets
+
+
+inputs, targets = pretraining_batch(1, np.random.default_rng(1))
+print("input :", tokenizer.decode(inputs[0]))
+print("scored:", "".join(tokenizer.decode([t]) if t != IGNORE_INDEX else "." for t in targets[0]))
+assert (targets != IGNORE_INDEX).sum() == 3 * EXAMPLES_PER_SEQUENCE
+
+# %% [markdown]
+# ## 2. The test: zero-, one- and few-shot prompts
+#
+# A test prompt holds k solved examples and then a new word followed by `>`:
+#
+#     k = 0:   "mfq>"
+#     k = 1:   "zuh>zUh;mfq>"
+#     k = 2:   "zuh>zUh;ora>oRa;mfq>"
+#
+# The model writes three characters greedily (always its most likely next token), and we count
+# the answer right only if all three match the rule.  Every word in every prompt is a held-out
+# word.  With zero examples, nothing says which rule is meant.  The best any model can do is
+# guess the rule, which is right 1 time in 6 for the pretraining rules and never for a rule it
+# has not seen.  With examples, the rule can be read off the prompt.
+
+# %%
+def icl_prompt(rule: str, shots: int, rng) -> tuple:
+    """A prompt with `shots` solved held-out examples, then a new held-out word; and the answer."""
+    words = [test_words[i] for i in rng.choice(len(test_words), size=shots + 1, replace=False)]
+    prompt = solved_examples(rule, words[:-1]) + words[-1] + ">"
+    return prompt, apply_rule(rule, words[-1])
+
+
+def accuracy(model, rules, shots: int, n: int, seed: int) -> tuple:
+    """Fraction of n prompts answered exactly right, and the (prompt, answer, output) triples."""
+    rng = np.random.default_rng(seed)
+    cases = [icl_prompt(rules[rng.integers(len(rules))], shots, rng) for _ in range(n)]
+    prompt_ids = np.array([tokenizer.encode(prompt) for prompt, _ in cases])  # equal lengths: one batch
+    outputs = model.generate(prompt_ids, max_new_tokens=3, temperature=0.0)[:, -3:]
+    written = [tokenizer.decode(row) for row in outputs]
+    right = np.mean([out == answer for (_, answer), out in zip(cases, written)])
+    return right, [(p, a, w) for (p, a), w in zip(cases, written)]
+
+
+# %% [markdown]
+# ## 3. Pretraining a tiny GPT, and watching the ability appear
+#
+# Two layers, four heads, 64 dimensions: about 100k parameters.  The context is one training
+# sequence, 47 characters.  The loop is the one in `minitransformer/train.py` written out:
+# learning-rate warmup then cosine decay, AdamW, gradient clipping.  Every few steps we also
+# run a small one-shot test (100 prompts, pretraining rules, held-out words), to see *when*
+# in-context learning appears.
+
+# %%
+mt.manual_seed(0)
+config = gpt_config("tiny", vocab_size=tokenizer.vocab_size, n_layers=2, d_model=64, d_ff=256,
+                    context_length=EXAMPLE_LENGTH * EXAMPLES_PER_SEQUENCE - 1)
+model = GPT(config)
+print(f"GPT: {model.num_parameters():,} parameters, {config.n_layers} layers, {config.n_heads} heads, "
+      f"d_model {config.d_model}, context {config.context_length}")
+
+steps = 200 if QUICK else 600
+batch_size, peak_lr = 16, 3e-3
+optimizer = AdamW(model.parameters(), lr=peak_lr, weight_decay=0.0)
+schedule = WarmupCosine(peak_lr, total=steps, warmup=60, min_lr=peak_lr / 10)
+data_rng = np.random.default_rng(1)
+
+losses, emergence = [], []  # emergence: (step, zero-shot accuracy, one-shot accuracy)
+test_every = 25 if QUICK else 15
+train_start = time.perf_counter()
+for step in range(steps):
+    set_lr(optimizer, schedule(step))
+    _, loss = model(*pretraining_batch(batch_size, data_rng))
+    optimizer.zero_grad()
+    loss.backward()
+    clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    losses.append(loss.item())
+    if step % test_every == 0 or step == steps - 1:
+        zero_shot, _ = accuracy(model, PRETRAINING_RULES, 0, 100, seed=1)
+        one_shot, _ = accuracy(model, PRETRAINING_RULES, 1, 100, seed=2)
+        emergence.append((step + 1, zero_shot, one_shot))
+        print(f"step {step + 1:4d}   loss on answer letters {loss.item():.3f}   "
+              f"zero-shot {zero_shot:4.0%}   one-shot {one_shot:4.0%}")
+train_seconds = time.perf_counter() - train_start
+print(f"{steps} steps in {train_seconds:.1f} s")
+
+first, last = np.mean(losses[:10]), np.mean(losses[-10:])
+assert last < first / 4, f"pretraining should cut the loss at least fourfold ({first:.2f} -> {last:.2f})"
+assert emergence[0][2] < 0.1, "before pretraining, the model cannot follow an example"
+
+# %% [markdown]
+# The one-shot column does not climb evenly.  For the first few dozen steps it stays at zero
+# while the model learns which letters to write.  Then, within a few dozen more steps, it jumps
+# to nearly 100%: the model has learned to read the capitalization off the example.  Olsson et
+# al. (2022) saw the same kind of sudden jump in real language models, at the moment their
+# "induction heads" form.  Those are attention heads that look back at an earlier occurrence
+# of a pattern and copy what came after it.
+#
+# The data decides how soon this happens.  In our trials with other versions of this data
+# (all eight rules in pretraining, or words of 4 letters), the tiny model often sat on a
+# plateau for hundreds of steps: it copied the letters but only guessed their case.  Chan et
+# al. (2022) made the same point for larger models: whether in-context learning appears at
+# all depends on properties of the training distribution.
+
+# %% [markdown]
+# ## 4. Accuracy by number of shots, with frozen weights
+#
+# Now the full test, on more prompts, for the pretraining rules and for the two held-out rules.
+# Nothing about the model changes during the test.  We copy every weight first and compare
+# afterwards.
+
+# %%
+weights_before = {name: p.data.copy() for name, p in model.named_parameters()}
+
+SHOTS = [0, 1, 2, 4]
+n_prompts = 200 if QUICK else 500
+seen, unseen, transcripts = {}, {}, {}
+for k in SHOTS:
+    seen[k], _ = accuracy(model, PRETRAINING_RULES, k, n_prompts, seed=100 + k)
+    unseen[k], transcripts[k] = accuracy(model, HELD_OUT_RULES, k, n_prompts, seed=200 + k)
+
+print(f"exact-match accuracy over {n_prompts} prompts each (held-out words)")
+print(" shots   pretraining rules   held-out rules")
+for k in SHOTS:
+    print(f"{k:6d} {seen[k]:19.1%} {unseen[k]:16.1%}")
+
+unchanged = all(np.array_equal(weights_before[name], p.data) for name, p in model.named_parameters())
+print("weights unchanged by the test:", unchanged)
+assert unchanged, "in-context learning must not change a single weight"
+
+# %% [markdown]
+# A few of the model's answers for the held-out rules.  Zero-shot it falls back on a rule it
+# knows, because nothing in the prompt says otherwise.  With one example it follows the rule
+# of the prompt, a rule it never saw in pretraining.
+
+# %%
+for k in (0, 1, 2):
+    for prompt, answer, written in transcripts[k][:3]:
+        verdict = "right" if written == answer else f"wrong, the rule gives {answer}"
+        print(f"  {k} shot{'s' if k != 1 else ' '}  {prompt:>28}{written}   ({verdict})")
+
+# %% [markdown]
+# The claims, checked.  In quick mode the model has trained for only 200 steps, so we ask
+# less of it, but the effect must already be large.
+
+# %%
+if QUICK:
+    assert seen[4] >= seen[0] + 0.5, f"examples in the prompt should help: {seen[0]:.0%} -> {seen[4]:.0%}"
+    assert unseen[4] >= unseen[0] + 0.5, f"also for unseen rules: {unseen[0]:.0%} -> {unseen[4]:.0%}"
+else:
+    assert seen[0] < 0.5, f"zero-shot, the rule is unknown: accuracy should be near 1/6, got {seen[0]:.0%}"
+    assert seen[1] >= seen[0] + 0.5, f"one example should identify the rule: {seen[0]:.0%} -> {seen[1]:.0%}"
+    assert seen[4] >= 0.9, f"four examples should make the task easy, got {seen[4]:.0%}"
+    assert unseen[0] < 0.1, f"zero-shot, a rule never seen cannot be guessed, got {unseen[0]:.0%}"
+    assert unseen[4] >= 0.8, f"a rule never seen in pretraining should be learned from 4 examples, got {unseen[4]:.0%}"
+    assert emergence[-1][2] >= 0.9, "by the end of pretraining, one example should be enough"
+print("few-shot beats zero-shot, with frozen weights")
+
+# %% [markdown]
+# The held-out rules are the striking column.  The model has not memorized six rules with
+# the prompt only choosing among them (*task recognition*).  It learned a procedure, "copy
+# the capitalization of the examples", which also works for patterns it never saw (*task
+# learning*; Pan et al., 2023, separate the two).  Large language models do both, and telling
+# them apart is an active research question.
+#
+# ## 5. The same effect inside one sequence
+#
+# There is a second way to see in-context learning, which Olsson et al. (2022) used for real
+# language models: measure the loss on the n-th answer of a training-style sequence.  For the
+# first answer the model has no example yet.  It can only spread its bets over the six rules,
+# which costs ln 6 = 1.79 nats per answer, or 0.60 per letter.  From the second answer on, the
+# earlier pairs reveal the rule, and the loss should drop to near zero.  The untrained model,
+# for comparison, is at ln 54 = 4.0 nats for every answer letter.
+
+# %%
+def loss_by_example(model, sequences) -> np.ndarray:
+    """Mean cross-entropy (nats) on the answer letters of the 1st, 2nd, ... example of each sequence."""
+    inputs, targets = sequences
+    with mt.no_grad():
+        logits, _ = model(inputs)
+    logits = logits.numpy().astype(np.float64)
+    log_probs = logits - logits.max(-1, keepdims=True)
+    log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
+    scored = targets != IGNORE_INDEX
+    token_loss = -np.take_along_axis(log_probs, np.where(scored, targets, 0)[..., None], -1)[..., 0]
+    example_index = (np.arange(1, targets.shape[1] + 1) // EXAMPLE_LENGTH)  # 0 for the first example
+    return np.array([token_loss[:, (example_index == n) & scored[0]].mean()
+                     for n in range(EXAMPLES_PER_SEQUENCE)])
+
+
+fresh_sequences = pretraining_batch(256, np.random.default_rng(7))  # new draws, not training batches
+mt.manual_seed(0)
+untrained = GPT(config)
+before = loss_by_example(untrained, fresh_sequences)
+after = loss_by_example(model, fresh_sequences)
+print(" example n   untrained loss   trained loss   (nats per answer letter)")
+for n in range(EXAMPLES_PER_SEQUENCE):
+    print(f"{n + 1:10d} {before[n]:16.3f} {after[n]:14.3f}")
+
+assert after[0] > 0.3, "the first answer cannot be known: its loss should stay well above zero"
+assert after[-1] < after[0] / (1.5 if QUICK else 3), "later answers should be easier: the rule is in the context"
+assert np.ptp(before) < 0.2, "the untrained model should find every answer equally hard"
+
+# %%
+if plt is None:
+    print('(install matplotlib for figures: pip install -e ".[viz]")')
+else:
+    fig, (during, left, right) = plt.subplots(1, 3, figsize=(16, 3.8))
+    steps_tested, zero_shot_curve, one_shot_curve = zip(*emergence)
+    during.plot(steps_tested, one_shot_curve, "o-", label="one-shot")
+    during.plot(steps_tested, zero_shot_curve, "o-", label="zero-shot")
+    during.set_xlabel("pretraining step")
+    during.set_ylabel("exact-match accuracy")
+    during.set_ylim(-0.02, 1.02)
+    during.legend()
+    left.plot(SHOTS, [seen[k] for k in SHOTS], "o-", label="pretraining rules")
+    left.plot(SHOTS, [unseen[k] for k in SHOTS], "s-", label="held-out rules")
+    left.axhline(1 / len(PRETRAINING_RULES), color="gray", ls=":", label="guessing among 6 rules")
+    left.set_xticks(SHOTS)
+    left.set_xlabel("solved examples in the prompt (shots)")
+    left.set_ylabel("exact-match accuracy")
+    left.set_ylim(-0.02, 1.02)
+    left.legend(loc="center right")
+    examples = np.arange(1, EXAMPLES_PER_SEQUENCE + 1)
+    right.plot(examples, before, "o-", label="untrained")
+    right.plot(examples, after, "o-", label="pretrained")
+    right.axhline(np.log(6) / 3, color="gray", ls=":", label="ln(6) / 3: one of six rules")
+    right.set_xlabel("n-th example in the sequence")
+    right.set_ylabel("loss on its answer (nats per letter)")
+    right.legend()
+    fig.suptitle("In-context learning: the rule is read from the prompt, the weights stay frozen")
+    fig.tight_layout()
+    save_figure(fig, "08_in_context_learning.png")
+
+print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
+
+# %% [markdown]
+# ## What to read next
+#
+# - `minitransformer/models/gpt.py`: `GPT.generate`, the loop that wrote the answers above,
+#   with its key/value cache: each new character costs one position of work, not a
+#   re-reading of the whole prompt.
+# - `minitransformer/models/generation.py`: greedy decoding (used here) and sampling with
+#   temperature, top-k and top-p.
+# - `minitransformer/train.py`: the full training loop (checkpoints, evaluation, resuming),
+#   of which section 2 is the core.
+# - `minitransformer/nn/attention.py`: the heads that carry each example's pattern forward
+#   to the new word.  Lesson 3 explains how attention moves information between positions.
+#
+# Further reading: Brown et al. (2020) for few-shot prompting; Chan et al. (2022) on which
+# properties of the data make in-context learning appear; Olsson et al. (2022) on induction
+# heads; Min et al. (2022) and Pan et al. (2023) on what the examples in a prompt really teach.
