@@ -24,7 +24,8 @@ from .train import TrainConfig, TrainingDiverged
 def _add_train_options(p: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     p.add_argument("--steps", type=int, default=defaults.steps, help="optimizer steps (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size, help="sequences per step (default %(default)s)")
-    p.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default %(default)s)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="peak learning rate (default: 3e-3 for gpt and t5, 1e-3 for post-norm bert)")
     p.add_argument("--min-lr", type=float, default=defaults.min_lr, help="final learning rate after cosine decay (default: lr / 10)")
     p.add_argument("--warmup", type=int, default=defaults.warmup, help="linear warmup steps (default %(default)s)")
     p.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW decay on matrices")

@@ -18,6 +18,9 @@ from .tensor import no_grad
 from .tokenizers import BPETokenizer, t5_sentinel_tokens
 from .train import CausalLM, MaskedLM, SpanCorruption, TrainConfig, train
 
+# Post-norm BERT diverges or stalls at the learning rate pre-norm GPT and T5 are happy with.
+DEFAULT_LR = {"gpt": 3e-3, "bert": 1e-3, "t5": 3e-3}
+
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<|endoftext|>", "</s>"] + t5_sentinel_tokens(16)
 
 
@@ -61,8 +64,9 @@ def make_task(kind: str, model, tokenizer: BPETokenizer):
 
 def run_pretrain(args) -> dict:
     out_dir = Path(args.out or f"runs/{args.model}")
-    config = TrainConfig(**{name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
-                            if hasattr(args, name)})
+    given = {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
+             if getattr(args, name, None) is not None}
+    config = TrainConfig(**{"lr": DEFAULT_LR[args.model], **given})
     text = read_corpus(args.corpus)
     if args.resume:
         model, tokenizer, meta = load_trained(out_dir / "checkpoint.safetensors")

@@ -50,7 +50,7 @@ BERT_PRESETS = {
     "bert-base": BertConfig(vocab_size=30522, context_length=512, n_layers=12, n_heads=12, d_model=768, d_ff=3072),
     # sentence-transformers' all-MiniLM-L6-v2 (loadable with pretrained.py)
     "minilm-l6": BertConfig(vocab_size=30522, context_length=512, n_layers=6, n_heads=12, d_model=384, d_ff=1536),
-    "tiny": BertConfig(context_length=64, n_layers=3, n_heads=4, d_model=96, d_ff=384),
+    "tiny": BertConfig(context_length=64, n_layers=3, n_heads=4, d_model=96, d_ff=384, dropout=0.0),
     "micro": BertConfig(vocab_size=32, context_length=16, n_layers=1, n_heads=2, d_model=16, d_ff=32, dropout=0.0),
 }
 
