@@ -229,6 +229,7 @@ def main() -> int:
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc untuned (see minitransformer/allocator.py)")
+    parser.add_argument("--only", help="run one contender alone (its BLAS/OpenMP threads then compete with nobody)")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
     if args.memory_of:
@@ -238,7 +239,8 @@ def main() -> int:
     if not args.default_malloc:
         from minitransformer.allocator import keep_freed_memory
         print(f"malloc keeps freed memory for reuse (all contenders): {keep_freed_memory()}")
-    steps = {name: make() for name, make in contenders(c, not args.no_torch).items()}
+    steps = {name: make() for name, make in contenders(c, not args.no_torch).items()
+             if args.only is None or name == args.only}
     for step in steps.values():  # warm up
         step()
         step()
@@ -249,7 +251,7 @@ def main() -> int:
             step()
             times[name].append(time.perf_counter() - start)
     print(f"config {args.config}: {c}")
-    ref = "pytorch explicit attn" if "pytorch explicit attn" in times else "matmul floor"
+    ref = next((r for r in ("pytorch explicit attn", "matmul floor") if r in times), next(iter(times)))
     print(f"{'contender':<24}{'best ms':>9}{'median ms':>11}{'ratio to ' + ref:>34}{'peak MB':>9}")
     for name, ts in times.items():
         best, median = min(ts) * 1e3, float(np.median(ts)) * 1e3

@@ -448,6 +448,9 @@ class Attention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, bias, dropout_p, scale):
+        # heads arrive as transposed views (B, T, H, D) -> (B, H, T, D); batched matmuls run about
+        # 1.5x faster on contiguous copies, and the copies replace the views in what is saved
+        q, k, v = np.ascontiguousarray(q), np.ascontiguousarray(k), np.ascontiguousarray(v)
         scores = q @ np.swapaxes(k, -1, -2)
         scores *= scale
         if bias is not None:
@@ -472,6 +475,7 @@ class Attention(Function):
     def backward(ctx, g):
         q, k, v, probs, keep = ctx.saved_tensors
         need_q, need_k, need_v = ctx.needs_input_grad[:3]
+        g = np.ascontiguousarray(g)
         dropped = probs if keep is None else probs * keep
         gv = np.swapaxes(dropped, -1, -2) @ g if need_v else None
         dprobs = g @ np.swapaxes(v, -1, -2)
