@@ -202,27 +202,33 @@ def normal_cdf(x) -> np.ndarray:
     return cdf.reshape(shape)
 
 
+def _tanh_of_gelu_argument(x: np.ndarray) -> np.ndarray:
+    """tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3), in one fresh array (in-place steps)."""
+    u = x * x
+    u *= 0.044715
+    u += 1.0
+    u *= x
+    u *= _SQRT_2_OVER_PI
+    return np.tanh(u, out=u)
+
+
 class Gelu(Function):
     """GELU(x) = x * Phi(x), with Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
 
     Backward:  dGELU/dx = Phi(x) + x * phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi).
     approximate="tanh" (GPT-2's form):  0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3),
         derivative  0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
-    The forward saves Phi(x) (or tanh u) so the backward need not compute it again.
+    The exact form saves Phi(x) so the backward need not evaluate erfc again (it is costly);
+    the tanh form saves only x and recomputes tanh u, which is cheap, to keep half the memory.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
         if approximate == "tanh":
-            u = x * x
-            u *= 0.044715
-            u += 1.0
-            u *= x
-            u *= _SQRT_2_OVER_PI
-            t = np.tanh(u, out=u)
-            ctx.save_for_backward(x, t)
-            out = t + 1.0
+            ctx.save_for_backward(x, None)  # tanh u is recomputed in backward: half the memory
+            out = _tanh_of_gelu_argument(x)
+            out += 1.0
             out *= x
             out *= 0.5
             return out
@@ -235,7 +241,7 @@ class Gelu(Function):
         x, saved = ctx.saved_tensors
         x2 = x * x
         if ctx.approximate == "tanh":
-            t = saved
+            t = _tanh_of_gelu_argument(x)
             local = t * t  # 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
             np.subtract(1.0, local, out=local)
             local *= x
