@@ -29,32 +29,13 @@
 # cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` uses fewer samples in section 5.
 
 # %%
-import os
-from pathlib import Path
 
 import numpy as np
 
 import minitransformer as mt
 from minitransformer import functional as F
 
-QUICK = os.environ.get("MINITRANSFORMER_QUICK", "0") not in ("", "0")
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(os.environ.get("MINITRANSFORMER_OUT", HERE / "out"))
-
-try:
-    import matplotlib.pyplot as plt
-except ImportError:  # figures are optional; every result is also printed as text
-    plt = None
-
-
-def save_figure(fig, name: str) -> None:
-    """Write a figure to OUT/name, atomically: a half-written PNG never replaces a good one."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / name
-    partial = path.with_name(path.stem + ".partial.png")
-    fig.savefig(partial, dpi=120, bbox_inches="tight")
-    os.replace(partial, path)
-    print(f"figure saved to {path}")
+from lesson_setup import QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
 
 
 rng = np.random.default_rng(0)
