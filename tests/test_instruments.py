@@ -15,6 +15,7 @@ from minitransformer.instruments import (adam_stats, dimension_names, local_rule
 from minitransformer.models import GPT, gpt_config
 from minitransformer.nn import module as nn_module
 from minitransformer.train import CausalLM, TrainConfig, train
+from helpers import Cube
 
 V = 11
 
@@ -120,19 +121,6 @@ def test_trace_of_a_gpt_fills_grads_exactly_as_backward_does():
 
 
 def test_rules_come_from_the_functions_docstrings_including_your_own():
-    class Cube(mt.Function):
-        """y = x^3;  dy/dx = 3 x^2."""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x * x
-
     class Undocumented(Cube):
         pass
 

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 import minitransformer as mt
 from minitransformer import Tensor, gradcheck, no_grad
-from helpers import broadcast_pairs, leaf, random_leaf, seeds, shapes
+from helpers import Cube, broadcast_pairs, leaf, random_leaf, seeds, shapes
 
 BINARY_OPS = {
     "add": lambda a, b: a + b,
@@ -317,20 +317,6 @@ class BrokenSquare(mt.Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * 3 * x
-
-
-class Cube(mt.Function):
-    """y = x^3;  dy/dx = 3 x^2."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x * x
 
 
 def test_gradcheck_names_the_input_element_and_both_values():
