@@ -34,10 +34,10 @@ import minitransformer as mt
 from minitransformer.corpus import builtin_corpus, split_train_val
 from minitransformer.models import GPT, build_model, gpt_config
 from minitransformer.objectives import IGNORE_INDEX, mask_tokens
-from minitransformer.optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
+from minitransformer.train import TrainConfig, train
 from minitransformer.pretrain import guess_masks_bert, make_task, make_tokenizer
 
-from lesson_setup import QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
+from lesson_setup import OUT, QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
 
 
 lesson_start = time.perf_counter()
@@ -211,21 +211,14 @@ before = measure(bert)
 
 steps = 60 if QUICK else 800
 batch_size, peak_lr = 48, 1e-3
-optimizer = AdamW(weight_decay_groups(bert, 0.01), lr=peak_lr)
-schedule = WarmupCosine(peak_lr, total=steps, warmup=min(50, steps // 4), min_lr=peak_lr / 10)
-data_rng = np.random.default_rng(0)
-losses = []
-train_start = time.perf_counter()
-for step in range(steps):
-    set_lr(optimizer, schedule(step))
-    loss = task.loss(bert, task.batch(train_ids, batch_size, data_rng))  # = bert.mlm(inputs, labels)[1]
-    optimizer.zero_grad()
-    loss.backward()
-    clip_grad_norm_(bert.parameters(), 1.0)
-    optimizer.step()
-    losses.append(loss.item())
-    if step % (steps // 6) == 0 or step == steps - 1:
-        print(f"step {step + 1:4d}   MLM loss {loss.item():.3f}   ({time.perf_counter() - train_start:.0f} s)")
+# the library's training loop (minitransformer/train.py), the one `pretrain` runs: AdamW with
+# weight decay on matrices, warmup then cosine decay, gradient clipping
+config = TrainConfig(steps=steps, batch_size=batch_size, lr=peak_lr, min_lr=peak_lr / 10,
+                     warmup=min(50, steps // 4), weight_decay=0.01, betas=(0.9, 0.999), grad_clip=1.0,
+                     log_every=max(1, steps // 6), eval_every=steps, eval_batches=4, checkpoint_every=steps, seed=0)
+losses = []  # every step's training loss, for the figure below
+train(bert, task, train_ids, val_ids, config, OUT / "bert_run", metadata={},
+      on_step=lambda step, loss: losses.append(loss))
 
 after = measure(bert)
 print(f"\n{'on held-out text':28} {'untrained':>10} {'trained':>10}")

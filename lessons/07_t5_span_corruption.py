@@ -47,11 +47,11 @@ from minitransformer.objectives import (
     span_corruption,
     span_corruption_lengths,
 )
-from minitransformer.optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
 from minitransformer.pretrain import fill_spans_t5, make_task, make_tokenizer
 from minitransformer.tokenizers import t5_sentinel_tokens
+from minitransformer.train import TrainConfig, train
 
-from lesson_setup import QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
+from lesson_setup import OUT, QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
 
 
 lesson_start = time.perf_counter()
@@ -254,21 +254,13 @@ before = held_out_losses(t5)
 
 steps = 60 if QUICK else 500
 batch_size, peak_lr = 16, 3e-3
-optimizer = AdamW(weight_decay_groups(t5, 0.01), lr=peak_lr)
-schedule = WarmupCosine(peak_lr, total=steps, warmup=min(50, steps // 4), min_lr=peak_lr / 10)
-data_rng = np.random.default_rng(0)
-losses = []
-train_start = time.perf_counter()
-for step in range(steps):
-    set_lr(optimizer, schedule(step))
-    loss = task.loss(t5, task.batch(train_ids, batch_size, data_rng))  # = t5(input_ids, targets)[1]
-    optimizer.zero_grad()
-    loss.backward()
-    clip_grad_norm_(t5.parameters(), 1.0)
-    optimizer.step()
-    losses.append(loss.item())
-    if step % (steps // 5) == 0 or step == steps - 1:
-        print(f"step {step + 1:4d}   loss {loss.item():.3f}   ({time.perf_counter() - train_start:.0f} s)")
+# the library's training loop (minitransformer/train.py), the one `pretrain --model t5` runs
+config = TrainConfig(steps=steps, batch_size=batch_size, lr=peak_lr, min_lr=peak_lr / 10,
+                     warmup=min(50, steps // 4), weight_decay=0.01, betas=(0.9, 0.999), grad_clip=1.0,
+                     log_every=max(1, steps // 5), eval_every=steps, eval_batches=4, checkpoint_every=steps, seed=0)
+losses = []  # every step's training loss, for the figure below
+train(t5, task, train_ids, val_ids, config, OUT / "t5_run", metadata={},
+      on_step=lambda step, loss: losses.append(loss))
 
 after = held_out_losses(t5)
 print(f"\n{'held-out loss (nats)':30} {'untrained':>10} {'trained':>10}")

@@ -164,10 +164,11 @@ def format_duration(seconds: float) -> str:
 
 
 def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadata: dict,
-          resume: bool = False, log=print) -> dict:
+          resume: bool = False, log=print, on_step=None) -> dict:
     """Train `model` on `task` for config.steps steps; checkpoints and log.jsonl go to out_dir.
 
     metadata (model type, config, tokenizer, ...) is stored in every checkpoint.
+    on_step(step, train_loss), if given, is called after every step (e.g. to collect a loss curve).
     Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
     training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
     """
@@ -229,6 +230,8 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
             step += 1
             train_loss = loss_sum / config.grad_accum
             summary["train_loss"] = train_loss
+            if on_step is not None:
+                on_step(step, train_loss)
 
             if step % config.log_every == 0 or step == config.steps:
                 elapsed = time.perf_counter() - start_time
