@@ -90,7 +90,7 @@ def matmul_floor(c):
     return step
 
 
-def torch_gpt(c, fused: bool, activation: str = "tanh"):
+def torch_gpt(c, fused: bool, activation: str = "tanh", bias: bool = True):
     """The same GPT in PyTorch: pre-norm blocks, separate q/k/v projections, tied output layer,
     GPT-2's initialization (N(0, 0.02), residual projections scaled by 1/sqrt(2 layers))."""
     import torch
@@ -101,9 +101,9 @@ def torch_gpt(c, fused: bool, activation: str = "tanh"):
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
-            self.q, self.k, self.v, self.o = (nn.Linear(C, C) for _ in range(4))
-            self.fc1, self.fc2 = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+            self.ln1, self.ln2 = nn.LayerNorm(C, bias=bias), nn.LayerNorm(C, bias=bias)
+            self.q, self.k, self.v, self.o = (nn.Linear(C, C, bias=bias) for _ in range(4))
+            self.fc1, self.fc2 = nn.Linear(C, 4 * C, bias=bias), nn.Linear(4 * C, C, bias=bias)
             self.act = nn.GELU(approximate=activation)
 
         def attend(self, h):
@@ -127,7 +127,7 @@ def torch_gpt(c, fused: bool, activation: str = "tanh"):
             super().__init__()
             self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(c["context"], C)
             self.blocks = nn.ModuleList(Block() for _ in range(L))
-            self.ln = nn.LayerNorm(C)
+            self.ln = nn.LayerNorm(C, bias=bias)
             for name, p in self.named_parameters():
                 if name.endswith("bias"):
                     nn.init.zeros_(p)

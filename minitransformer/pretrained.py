@@ -429,26 +429,30 @@ def gpt2_tensors(model: GPT) -> dict[str, np.ndarray]:
     """
     if not isinstance(model, GPT):
         raise TypeError(f"export to GPT-2 needs a GPT model, got {type(model).__name__}")
+
+    def bias(layer):  # GPT-2 always has biases: a bias-free layer is exactly one with zero bias
+        return layer.bias.data if layer.bias is not None else np.zeros(layer.weight.shape[0], np.float32)
+
     tensors = {"transformer.wte.weight": model.token_embedding.weight.data,
                "transformer.wpe.weight": model.position_embedding.weight.data,
                "transformer.ln_f.weight": model.ln_final.weight.data,
-               "transformer.ln_f.bias": model.ln_final.bias.data}
+               "transformer.ln_f.bias": bias(model.ln_final)}
     for i, block in enumerate(model.blocks):
         h = f"transformer.h.{i}."
         q, k, v = block.attn.q_proj, block.attn.k_proj, block.attn.v_proj
         tensors.update({
             h + "ln_1.weight": block.ln_attn.weight.data,
-            h + "ln_1.bias": block.ln_attn.bias.data,
+            h + "ln_1.bias": bias(block.ln_attn),
             h + "attn.c_attn.weight": np.concatenate([q.weight.data.T, k.weight.data.T, v.weight.data.T], axis=1),
-            h + "attn.c_attn.bias": np.concatenate([q.bias.data, k.bias.data, v.bias.data]),
+            h + "attn.c_attn.bias": np.concatenate([bias(q), bias(k), bias(v)]),
             h + "attn.c_proj.weight": block.attn.out_proj.weight.data.T,
-            h + "attn.c_proj.bias": block.attn.out_proj.bias.data,
+            h + "attn.c_proj.bias": bias(block.attn.out_proj),
             h + "ln_2.weight": block.ln_mlp.weight.data,
-            h + "ln_2.bias": block.ln_mlp.bias.data,
+            h + "ln_2.bias": bias(block.ln_mlp),
             h + "mlp.c_fc.weight": block.mlp.fc1.weight.data.T,
-            h + "mlp.c_fc.bias": block.mlp.fc1.bias.data,
+            h + "mlp.c_fc.bias": bias(block.mlp.fc1),
             h + "mlp.c_proj.weight": block.mlp.fc2.weight.data.T,
-            h + "mlp.c_proj.bias": block.mlp.fc2.bias.data,
+            h + "mlp.c_proj.bias": bias(block.mlp.fc2),
         })
     return {name: np.ascontiguousarray(array, dtype=np.float32) for name, array in tensors.items()}
 

@@ -269,3 +269,11 @@ def test_bert_parameter_names_map_to_hugging_face():
     assert len(set(hf)) == len(hf)
     assert "encoder.layer.1.attention.self.query.weight" in hf
     assert "embeddings.LayerNorm.weight" in hf and "cls.predictions.bias" in hf
+
+
+def test_bias_free_gpt_has_no_biases_and_gradchecks():
+    model = randomize(tiny("gpt", bias=False)).double()
+    assert not any(name.endswith("bias") for name, _ in model.named_parameters())
+    assert model.blocks[0].ln_attn.weight is not None  # LayerNorm keeps its scale
+    x = ids((2, 6))
+    check_every_parameter(model, lambda: model(x, ids((2, 6), 1))[1])

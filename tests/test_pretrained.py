@@ -387,9 +387,9 @@ def test_embed_bad_arguments_are_clear_errors(tmp_path, kwargs, error, message):
 # ============================================================================ GPT-2 export
 
 
-def randomized_gpt(activation="gelu", seed=0):
+def randomized_gpt(activation="gelu", seed=0, bias=True):
     model = GPT(gpt_config("micro", vocab_size=29, context_length=10, n_layers=2, n_heads=2, d_model=8, d_ff=20,
-                           activation=activation))
+                           activation=activation, bias=bias))
     rng = np.random.default_rng(seed)
     for name, p in model.named_parameters():
         base = 1.0 if ("ln" in name and name.endswith("weight")) else 0.0
@@ -475,6 +475,15 @@ def test_exported_gpt2_computes_our_logits(tmp_path, activation, hf_name):
     folder = export_gpt2(model, tmp_path / "gpt2")
     assert json.loads((folder / "config.json").read_text())["activation_function"] == hf_name
     ids = np.random.default_rng(4).integers(0, 29, (2, 10))
+    np.testing.assert_allclose(model(ids)[0].data, gpt2_logits(folder, ids), rtol=0, atol=1e-4)
+
+
+def test_bias_free_gpt_exports_with_zero_biases(tmp_path):
+    model = randomized_gpt("gelu_tanh", seed=5, bias=False)
+    folder = export_gpt2(model, tmp_path / "gpt2")
+    tensors = load_file(folder / "model.safetensors")
+    assert not tensors["transformer.h.0.attn.c_attn.bias"].any() and not tensors["transformer.ln_f.bias"].any()
+    ids = np.random.default_rng(6).integers(0, 29, (2, 10))
     np.testing.assert_allclose(model(ids)[0].data, gpt2_logits(folder, ids), rtol=0, atol=1e-4)
 
 

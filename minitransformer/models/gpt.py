@@ -36,6 +36,7 @@ class GPTConfig:
     d_ff: int = 512
     dropout: float = 0.0
     activation: str = "gelu_tanh"  # GPT-2's tanh-approximated GELU (faster); "gelu" is the exact one
+    bias: bool = True  # False: no biases in Linear and LayerNorm layers, as nanoGPT's default
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,9 +83,10 @@ class GPT(Module):
         self.position_embedding = Embedding(c.context_length, c.d_model)
         self.dropout = Dropout(c.dropout)
         self.blocks = ModuleList(
-            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True, activation=c.activation)
+            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True, activation=c.activation,
+                             bias=c.bias)
             for _ in range(c.n_layers))
-        self.ln_final = LayerNorm(c.d_model)
+        self.ln_final = LayerNorm(c.d_model, bias=c.bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

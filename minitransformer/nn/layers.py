@@ -60,14 +60,17 @@ class Embedding(Module):
 
 
 class LayerNorm(Module):
-    """Normalize each vector to zero mean and unit variance, then scale and shift.  Init: w = 1, b = 0."""
+    """Normalize each vector to zero mean and unit variance, then scale and shift.  Init: w = 1, b = 0.
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True):
+    bias=False keeps the scale but drops the shift (as nanoGPT's bias-free models do).
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps = eps
         self.weight = Parameter(np.ones(self.normalized_shape, np.float32)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine and bias else None
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -111,13 +114,13 @@ class FeedForward(Module):
     its own, with most of the block's parameters (d_ff is usually 4 d: GPT-1 used 768 -> 3072).
     """
 
-    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "gelu"):
+    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "gelu", bias: bool = True):
         super().__init__()
         if activation not in ("gelu", "gelu_tanh", "relu"):
             raise ValueError(f"FeedForward: activation must be 'gelu', 'gelu_tanh' or 'relu', got {activation!r}")
         self.activation = activation
-        self.fc1 = Linear(d_model, d_ff)
-        self.fc2 = Linear(d_ff, d_model)
+        self.fc1 = Linear(d_model, d_ff, bias)
+        self.fc2 = Linear(d_ff, d_model, bias)
         self.dropout = Dropout(dropout)
 
     def forward(self, x):

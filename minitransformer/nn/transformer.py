@@ -18,22 +18,23 @@ from .module import Module
 class TransformerBlock(Module):
     """One layer: self-attention [+ cross-attention] + feed-forward, with residuals and layer norms.
 
-    Parameter names: attn, ln_attn, [cross_attn, ln_cross], mlp, ln_mlp.
+    Parameter names: attn, ln_attn, [cross_attn, ln_cross], mlp, ln_mlp.  bias=False: no bias in
+    any Linear or LayerNorm (nanoGPT's default: "a bit better and faster").
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, pre_norm: bool = True,
-                 cross_attention: bool = False, activation: str = "gelu", ln_eps: float = 1e-5):
+                 cross_attention: bool = False, activation: str = "gelu", ln_eps: float = 1e-5, bias: bool = True):
         super().__init__()
         self.pre_norm = pre_norm
-        self.attn = MultiHeadAttention(d_model, n_heads, dropout)
-        self.ln_attn = LayerNorm(d_model, eps=ln_eps)
+        self.attn = MultiHeadAttention(d_model, n_heads, dropout, bias)
+        self.ln_attn = LayerNorm(d_model, eps=ln_eps, bias=bias)
         if cross_attention:
-            self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
-            self.ln_cross = LayerNorm(d_model, eps=ln_eps)
+            self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout, bias)
+            self.ln_cross = LayerNorm(d_model, eps=ln_eps, bias=bias)
         else:
             self.cross_attn = None
-        self.mlp = FeedForward(d_model, d_ff, dropout, activation)
-        self.ln_mlp = LayerNorm(d_model, eps=ln_eps)
+        self.mlp = FeedForward(d_model, d_ff, dropout, activation, bias)
+        self.ln_mlp = LayerNorm(d_model, eps=ln_eps, bias=bias)
         self.dropout = Dropout(dropout)
 
     def _residual(self, x, norm, sublayer):
