@@ -97,16 +97,17 @@ def load(path, model=None, optimizer=None, strict: bool = True) -> Checkpoint:
                 group["betas"] = tuple(group["betas"])
         optimizer_state = {"type": optimizer_header["type"], "state": state, "param_groups": groups}
 
+    if optimizer is not None:  # check before changing anything, so a mismatch leaves both as they were
+        if optimizer_state is None:
+            raise CheckpointError(f"{path}: has no optimizer state (it was saved without optimizer=)")
+        if optimizer_state["type"] != type(optimizer).__name__:
+            raise CheckpointError(f"{path}: holds {optimizer_state['type']} state, not {type(optimizer).__name__}")
     if model is not None:
         try:
             model.load_state_dict(weights, strict=strict)
         except (KeyError, ValueError) as error:
             raise CheckpointError(f"{path}: does not fit this {type(model).__name__}: {_message(error)}") from None
     if optimizer is not None:
-        if optimizer_state is None:
-            raise CheckpointError(f"{path}: has no optimizer state (it was saved without optimizer=)")
-        if optimizer_state["type"] != type(optimizer).__name__:
-            raise CheckpointError(f"{path}: holds {optimizer_state['type']} state, not {type(optimizer).__name__}")
         try:
             optimizer.load_state_dict(optimizer_state)
         except ValueError as error:

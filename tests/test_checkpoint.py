@@ -286,8 +286,10 @@ def test_missing_and_unexpected_keys(saved_linear):
 def test_optimizer_state_absent_or_of_another_type_is_a_clear_error(tmp_path, saved_linear):
     path, _ = saved_linear
     model = nn.Linear(3, 4)
+    untouched = model.weight.data.copy()
     with pytest.raises(mt.CheckpointError, match=r"linear.safetensors.*holds AdamW state, not SGD"):
         mt.load(path, model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    np.testing.assert_array_equal(model.weight.data, untouched)  # a refused load changes nothing
     with pytest.raises(mt.CheckpointError, match=r"holds AdamW state, not Adam"):
         mt.load(path, model, optim.Adam(model.parameters()))
     weights_only = mt.save(tmp_path / "weights_only.safetensors", model)
