@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -141,11 +142,17 @@ def evaluate(model, task, ids, config: TrainConfig) -> float:
 
 
 class _StopOnCtrlC:
-    """While active, the first Ctrl-C only asks the loop to stop after the current step."""
+    """While active, the first Ctrl-C only asks the loop to stop after the current step.
+
+    Python delivers signals to the main thread only; elsewhere (train() run in a worker thread)
+    Ctrl-C keeps its usual meaning.
+    """
 
     def __enter__(self):
         self.requested = False
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def _handle(self, signum, frame):
@@ -154,7 +161,8 @@ class _StopOnCtrlC:
         self.requested = True
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._previous)
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
         return False
 
 

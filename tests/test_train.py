@@ -185,3 +185,15 @@ def test_info_and_tokenizer_commands(tmp_path, corpus, capsys):
     assert main(["tokenizer", "train", "--corpus", str(corpus), "--vocab-size", "300", "--out", str(tok)]) == 0
     assert main(["tokenizer", "encode", "--tokenizer", str(tok), "The statement"]) == 0
     assert "pieces:" in capsys.readouterr().out
+
+
+def test_training_in_a_worker_thread(tmp_path, corpus):
+    """Signals reach the main thread only: train() must still run (without its Ctrl-C handler)."""
+    import threading
+
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(code=main(
+        ["pretrain", "--corpus", str(corpus), "--steps", "2", "--out", str(tmp_path / "thread"), *FAST])))
+    thread.start()
+    thread.join()
+    assert outcome["code"] == 0
