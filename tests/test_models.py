@@ -277,3 +277,12 @@ def test_bias_free_gpt_has_no_biases_and_gradchecks():
     assert model.blocks[0].ln_attn.weight is not None  # LayerNorm keeps its scale
     x = ids((2, 6))
     check_every_parameter(model, lambda: model(x, ids((2, 6), 1))[1])
+
+
+def test_generation_window_past_the_context_jumps_by_half_a_context():
+    model = tiny("gpt")  # context 8
+    starts = [model.window_start(n) for n in range(1, 20)]
+    assert starts[:8] == [0] * 8  # everything fits
+    for length, start in zip(range(1, 20), starts):
+        assert 4 <= length - start <= 8 or length <= 8  # at least half a context, never more than one
+    assert sorted(set(starts)) == [0, 4, 8, 12]  # the cache is rebuilt only when the window moves

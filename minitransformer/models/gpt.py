@@ -120,6 +120,21 @@ class GPT(Module):
             loss = F.cross_entropy(logits.reshape(-1, c.vocab_size), targets.reshape(-1))
         return logits, loss
 
+    def window_start(self, length: int) -> int:
+        """Where the model's view of a text of `length` tokens begins, when generating.
+
+        Within the context it sees everything (0).  Past it, the window jumps forward half a
+        context at a time, so it always holds at least half a context of text.  Why jump instead
+        of sliding one token per step (as nanoGPT does)?  Learned positions shift whenever the
+        window moves, which invalidates the KV cache; jumping rebuilds it once every C/2 tokens
+        instead of at every token.
+        """
+        context = self.config.context_length
+        if length <= context:
+            return 0
+        hop = max(1, context // 2)
+        return -(-(length - context) // hop) * hop  # round (length - context) up to a multiple of hop
+
     @no_grad()
     def generate(self, ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, stop_token: int | None = None, seed: int | None = None,
@@ -127,8 +142,8 @@ class GPT(Module):
         """Continue each row of `ids` (B, T) by up to max_new_tokens tokens; returns (B, T + new).
 
         With the cache, each step feeds only the newest token (the keys and values of the others
-        are kept).  Past the context length the model sees the last `context_length` tokens
-        (a sliding window, as nanoGPT), and the cache is rebuilt from that window.
+        are kept).  Past the context length the model sees a window of the latest tokens (see
+        `window_start`); with or without the cache it sees exactly the same tokens.
         Stops early when every row has produced `stop_token`.
         """
         check_sampling_args(temperature, top_k, top_p)
@@ -137,14 +152,15 @@ class GPT(Module):
         rng = np.random.default_rng(seed) if seed is not None else None
         was_training = self.training
         self.eval()
-        caches, fed = None, 0  # fed: how many tokens of `ids` the caches hold
+        caches, cache_start, fed = None, 0, 0  # the caches hold ids[:, cache_start:fed]
         finished = np.zeros(len(ids), dtype=bool)
         for _ in range(max_new_tokens):
+            start = self.window_start(ids.shape[1])
             if not use_cache:
-                logits, _ = self(ids[:, -c.context_length:])
+                logits, _ = self(ids[:, start:])
             else:
-                if caches is None or ids.shape[1] > c.context_length:
-                    caches, fed = [KVCache() for _ in self.blocks], max(0, ids.shape[1] - c.context_length)
+                if caches is None or start != cache_start:  # the window moved: positions changed
+                    caches, cache_start, fed = [KVCache() for _ in self.blocks], start, start
                 logits, _ = self(ids[:, fed:], caches=caches)
                 fed = ids.shape[1]
             next_ids = choose_next_token(logits.data[:, -1], temperature, top_k, top_p, rng)
