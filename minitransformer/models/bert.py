@@ -41,6 +41,7 @@ class BertConfig:
     dropout: float = 0.1
     ln_eps: float = 1e-12
     num_labels: int = 0  # > 0 adds a sequence-classification head
+    initializer_range: float = 0.02  # std of the N(0, std) initial weights (Hugging Face's name)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,8 +107,12 @@ class BERT(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """BERT's initialization: N(0, 0.02) weights, zero biases, unit LayerNorm gains (init.py)."""
-        init_weights(self, residual_layers=None)
+        """BERT's initialization: N(0, initializer_range) weights, zero biases, unit LayerNorm gains.
+
+        0.02 is BERT's choice for 768-wide models; a narrow model learns faster from larger weights
+        (after the embedding LayerNorm each sublayer's output is otherwise tiny next to its input).
+        """
+        init_weights(self, residual_layers=None, std=self.config.initializer_range)
 
     def forward(self, ids, token_type_ids=None, attention_mask=None) -> Tensor:
         """Hidden states (B, T, d).  attention_mask: (B, T), 1 for real tokens and 0 for padding

@@ -16,10 +16,10 @@ from ..nn.layers import normal
 STD = 0.02
 
 
-def init_weights(model, residual_layers: int | None = None) -> None:
+def init_weights(model, residual_layers: int | None = None, std: float = STD) -> None:
     """Initialize every parameter of `model` in place; residual_layers=None skips the depth scaling."""
     gains = {id(m.weight) for m in model.modules() if isinstance(m, LayerNorm) and m.weight is not None}
-    residual_std = STD / math.sqrt(2 * residual_layers) if residual_layers else STD
+    residual_std = std / math.sqrt(2 * residual_layers) if residual_layers else std
     for name, p in model.named_parameters():
         if id(p) in gains:
             p.data[...] = 1.0
@@ -28,7 +28,7 @@ def init_weights(model, residual_layers: int | None = None) -> None:
         elif name.endswith(("out_proj.weight", "fc2.weight")):
             p.data[...] = normal(p.shape, residual_std)
         else:
-            p.data[...] = normal(p.shape, STD)
+            p.data[...] = normal(p.shape, std)
 
 
 def config_from_preset(presets: dict, preset: str, model_name: str, overrides: dict):
