@@ -78,6 +78,13 @@ def linear(x, weight, bias=None) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
+def _log_softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
+    """x - log sum exp(x), computed as (x - max) - log sum exp(x - max): no overflow for huge x."""
+    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    return shifted
+
+
 def _softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)): subtracting the max keeps exp from overflowing."""
     e = np.exp(x - x.max(axis=dim, keepdims=True))
@@ -119,8 +126,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        y = _log_softmax_array(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -352,10 +358,7 @@ class CrossEntropy(Function):
         n, classes = logits.shape
         keep = target != ignore_index
         safe_target = np.where(keep, target, 0)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        logp = shifted
-        logp -= log_norm
+        logp = _log_softmax_array(logits, 1)
         rows = np.arange(n)
         losses = -logp[rows, safe_target] * (1.0 - label_smoothing)
         if label_smoothing:
