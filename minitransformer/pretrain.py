@@ -21,6 +21,10 @@ from .train import CausalLM, MaskedLM, SpanCorruption, TrainConfig, train
 # Post-norm BERT diverges or stalls at the learning rate pre-norm GPT and T5 are happy with.
 DEFAULT_LR = {"gpt": 3e-3, "bert": 1e-3, "t5": 3e-3}
 
+# What the demos feed each model after training (and `generate` without --prompt)
+DEMO_TEXT = {"gpt": "The ", "bert": "The [MASK] statement is used to [MASK] a value.",
+             "t5": "A function <extra_id_0> a block of code <extra_id_1> called."}
+
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<|endoftext|>", "</s>"] + t5_sentinel_tokens(16)
 
 
@@ -99,7 +103,7 @@ def run_pretrain(args) -> dict:
     task = make_task(args.model, model, tokenizer)
     if args.model == "gpt" and not args.resume and args.samples:
         print("\nbefore training, the model writes noise:")
-        print(_indent(sample_gpt(model, tokenizer, "The ", 60, seed=0)))
+        print(_indent(sample_gpt(model, tokenizer, DEMO_TEXT["gpt"], 60, seed=0)))
         print()
     metadata = {"model_type": args.model, "model_config": model.config.to_dict(), "tokenizer": tokenizer.to_dict(),
                 "preset": args.preset}
@@ -158,30 +162,23 @@ def guess_masks_bert(model, tokenizer, text: str, top: int = 5) -> list:
 
 
 def show_what_it_learned(kind: str, model, tokenizer, samples: int) -> None:
+    """GPT: samples; BERT: its guesses for masked words; T5: the spans it fills."""
+    text = DEMO_TEXT[kind]
     try:
-        _show_what_it_learned(kind, model, tokenizer, samples)
+        if kind == "gpt":
+            print(f"\nafter training, samples from the prompt {text!r}:")
+            for i in range(samples):
+                print(f"--- sample {i + 1} ---")
+                print(_indent(sample_gpt(model, tokenizer, text, 200, seed=i)))
+        elif kind == "bert":
+            print(f"\nBERT's guesses for each [MASK] in: {text}")
+            for n, guesses in enumerate(guess_masks_bert(model, tokenizer, text), 1):
+                print(f"  mask {n}: " + ", ".join(f"{token!r} {p:.2f}" for token, p in guesses))
+        else:
+            print(f"\nT5 fills the spans of: {text}")
+            print(_indent(fill_spans_t5(model, tokenizer, text)))
     except ValueError as error:  # a demo text longer than a very small model's context
         print(f"(no demo: {error})")
-
-
-def _show_what_it_learned(kind: str, model, tokenizer, samples: int) -> None:
-    if kind == "gpt":
-        print("\nafter training, samples from the prompt 'The ':")
-        for i in range(samples):
-            print(f"--- sample {i + 1} ---")
-            print(_indent(sample_gpt(model, tokenizer, DEFAULT_PROMPT_GPT, 200, seed=i)))
-    elif kind == "bert":
-        text = "The [MASK] statement is used to [MASK] a value."
-        print(f"\nBERT's guesses for each [MASK] in: {text}")
-        for n, guesses in enumerate(guess_masks_bert(model, tokenizer, text), 1):
-            print(f"  mask {n}: " + ", ".join(f"{token!r} {p:.2f}" for token, p in guesses))
-    else:
-        text = "A function <extra_id_0> a block of code <extra_id_1> called."
-        print(f"\nT5 fills the spans of: {text}")
-        print(_indent(fill_spans_t5(model, tokenizer, text)))
-
-
-DEFAULT_PROMPT_GPT = "The "
 
 
 def run_generate(args) -> None:
@@ -191,12 +188,12 @@ def run_generate(args) -> None:
         model.generate()  # raises the explanation of why an encoder cannot generate
     for i in range(args.num_samples):
         seed = None if args.seed is None else args.seed + i
+        prompt = args.prompt if args.prompt is not None else DEMO_TEXT[kind]
         if kind == "gpt":
-            text = sample_gpt(model, tokenizer, args.prompt if args.prompt is not None else DEFAULT_PROMPT_GPT,
-                              args.max_new_tokens, args.temperature, args.top_k, args.top_p, seed)
+            text = sample_gpt(model, tokenizer, prompt, args.max_new_tokens, args.temperature, args.top_k,
+                              args.top_p, seed)
         else:
-            text = fill_spans_t5(model, tokenizer, args.prompt or "A function <extra_id_0> a block of code.",
-                                 args.max_new_tokens, args.temperature, seed)
+            text = fill_spans_t5(model, tokenizer, prompt, args.max_new_tokens, args.temperature, seed)
         if args.num_samples > 1:
             print(f"--- sample {i + 1} ---")
         print(text)
