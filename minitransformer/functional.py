@@ -617,10 +617,13 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    dim = dim % tensors[0].ndim
+    first = tensors[0].shape
+    dim = dim % len(first)
     for t in tensors[1:]:
-        if t.ndim != tensors[0].ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != dim):
-            raise ValueError(f"cat: shapes {tensors[0].shape} and {t.shape} differ outside dim {dim}")
+        other_dims_agree = t.ndim == len(first) and all(
+            a == b for i, (a, b) in enumerate(zip(t.shape, first)) if i != dim)
+        if not other_dims_agree:
+            raise ValueError(f"cat: shapes {first} and {t.shape} differ outside dim {dim}")
     return Cat.apply(*tensors, dim=dim)
 
 
