@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .cache_blocking import row_blocks
 from .seed import get_rng
 from .tensor import Function, Tensor
 
@@ -26,6 +27,11 @@ __all__ = [
 
 def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _as_rows(x: np.ndarray) -> np.ndarray:
+    """x as a 2-D array of rows (its last axis), without copying when x is contiguous."""
+    return x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) if x.ndim else x.reshape(1, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,7 +71,7 @@ class Linear(Function):
         g2 = g.reshape(-1, g.shape[-1])
         gx = (g2 @ weight).reshape(ctx.input_shape) if need_x else None
         gw = (g2.T @ rows) if need_w else None
-        gb = g2.sum(axis=0) if need_b else None
+        gb = np.ones(len(g2), dtype=g2.dtype) @ g2 if need_b else None  # the column sums, by BLAS
         return gx, gw, gb
 
 
@@ -208,14 +214,55 @@ def normal_cdf(x) -> np.ndarray:
     return cdf.reshape(shape)
 
 
-def _tanh_of_gelu_argument(x: np.ndarray) -> np.ndarray:
-    """tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3), in one fresh array (in-place steps)."""
-    u = x * x
-    u *= 0.044715
-    u += 1.0
-    u *= x
-    u *= _SQRT_2_OVER_PI
-    return np.tanh(u, out=u)
+def _tanh_of_gelu_argument(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3), written into out (in-place steps, no temporaries)."""
+    np.multiply(x, x, out=out)
+    out *= 0.044715
+    out += 1.0
+    out *= x
+    out *= _SQRT_2_OVER_PI
+    return np.tanh(out, out=out)
+
+
+def _gelu_tanh_rows(x: np.ndarray, out: np.ndarray) -> None:
+    """out = 0.5 x (1 + tanh u), for one block of rows."""
+    _tanh_of_gelu_argument(x, out)
+    out += 1.0
+    out *= x
+    out *= 0.5
+
+
+def _gelu_tanh_grad_rows(x: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """out = g * [0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)],  t = tanh u."""
+    t = _tanh_of_gelu_argument(x, np.empty_like(x))
+    slope = x * x  # sqrt(2/pi) (1 + 3 * 0.044715 x^2) * 0.5, the 0.5 folded in
+    slope *= 0.5 * _SQRT_2_OVER_PI * 3 * 0.044715
+    slope += 0.5 * _SQRT_2_OVER_PI
+    np.multiply(t, t, out=out)
+    np.subtract(1.0, out, out=out)
+    out *= x
+    out *= slope
+    t *= 0.5
+    out += t
+    out += 0.5
+    out *= g
+
+
+def _gelu_exact_rows(x: np.ndarray, out: np.ndarray, cdf: np.ndarray) -> None:
+    """cdf = Phi(x), out = x Phi(x), for one block of rows."""
+    cdf[...] = normal_cdf(x)
+    np.multiply(x, cdf, out=out)
+
+
+def _gelu_exact_grad_rows(x: np.ndarray, cdf: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """out = g * [Phi(x) + x exp(-x^2/2) / sqrt(2 pi)]."""
+    np.multiply(x, x, out=out)
+    out *= -0.5
+    np.exp(out, out=out)
+    out *= x
+    out *= _INV_SQRT_2PI
+    out += cdf
+    out *= g
 
 
 class Gelu(Function):
@@ -226,46 +273,39 @@ class Gelu(Function):
         derivative  0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     The exact form saves Phi(x) so the backward need not evaluate erfc again (it is costly);
     the tanh form saves only x and recomputes tanh u, which is cheap, to keep half the memory.
+    Each formula is a dozen in-place lines; they run one cache-sized block of rows at a time
+    (`cache_blocking`), so the dozen passes over memory hit the cache.  The tests check the tanh
+    form against the composition of Tensor primitives in the formula above, and both forms
+    against finite differences and math.erf.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
+        rows = _as_rows(x)
+        out = np.empty_like(rows)
         if approximate == "tanh":
             ctx.save_for_backward(x, None)  # tanh u is recomputed in backward: half the memory
-            out = _tanh_of_gelu_argument(x)
-            out += 1.0
-            out *= x
-            out *= 0.5
-            return out
-        cdf = normal_cdf(x)
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+            for block in row_blocks(*rows.shape):
+                _gelu_tanh_rows(rows[block], out[block])
+        else:
+            cdf = np.empty_like(rows)
+            for block in row_blocks(*rows.shape):
+                _gelu_exact_rows(rows[block], out[block], cdf[block])
+            ctx.save_for_backward(x, cdf)
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        x, saved = ctx.saved_tensors
-        x2 = x * x
-        if ctx.approximate == "tanh":
-            t = _tanh_of_gelu_argument(x)
-            local = t * t  # 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-            np.subtract(1.0, local, out=local)
-            local *= x
-            x2 *= 3 * 0.044715
-            x2 += 1.0
-            local *= x2
-            local *= 0.5 * _SQRT_2_OVER_PI
-            local += 0.5
-            local += 0.5 * t
-        else:
-            cdf = saved  # Phi(x) + x exp(-x^2/2) / sqrt(2 pi)
-            x2 *= -0.5
-            local = np.exp(x2, out=x2)
-            local *= x
-            local *= _INV_SQRT_2PI
-            local += cdf
-        local *= g
-        return local
+        x, cdf = ctx.saved_tensors
+        rows, g_rows = _as_rows(x), _as_rows(g)
+        out = np.empty_like(rows)
+        for block in row_blocks(*rows.shape):
+            if ctx.approximate == "tanh":
+                _gelu_tanh_grad_rows(rows[block], g_rows[block], out[block])
+            else:
+                _gelu_exact_grad_rows(rows[block], cdf[block], g_rows[block], out[block])
+        return out.reshape(x.shape)
 
 
 def gelu(x, approximate: str = "none") -> Tensor:
@@ -297,38 +337,55 @@ class LayerNorm(Function):
     Backward, with N the number of normalized elements and gx = g * w:
         dL/dx = (gx - mean(gx) - xhat * mean(gx * xhat)) / sqrt(var + eps)
         dL/dw = sum over the other dims of g * xhat,   dL/db = sum of g.
+    The normalized dims are flattened into rows of N numbers, processed one cache-sized block of
+    rows at a time (`cache_blocking`).  Row means are matrix-vector products, which BLAS computes
+    faster than NumPy's reductions: mean(x) = x @ (1/N, ..., 1/N), and in the backward
+    mean(gx) = (g @ w) / N and mean(gx * xhat) = ((g * xhat) @ w) / N, reusing g * xhat, already
+    needed for dL/dw.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = np.mean(centered * centered, axis=axes, keepdims=True)
-        rstd = 1.0 / np.sqrt(var + eps)
-        xhat = centered
-        xhat *= rstd
+        n = math.prod(x.shape[len(x.shape) - len(axes):])
+        rows = x.reshape(-1, n)
+        average = np.full(n, 1.0 / n, dtype=x.dtype)  # row @ average = the row's mean, by BLAS
+        xhat = np.empty_like(rows)
+        rstd = np.empty((len(rows), 1), dtype=x.dtype)
+        for block in row_blocks(*rows.shape):
+            centered = np.subtract(rows[block], (rows[block] @ average)[:, None], out=xhat[block])
+            var = (centered * centered) @ average
+            rstd[block, 0] = 1.0 / np.sqrt(var + eps)
+            centered *= rstd[block]
         ctx.save_for_backward(xhat, rstd, weight)
-        ctx.axes = axes
-        if weight is None and bias is None:
-            return xhat.copy()
-        out = xhat * weight if weight is not None else xhat.copy()
+        ctx.input_shape = x.shape
+        ctx.normalized_shape = x.shape[len(x.shape) - len(axes):]
+        out = xhat * weight.reshape(n) if weight is not None else xhat.copy()
         if bias is not None:
-            out += bias
-        return out
+            out += bias.reshape(n)
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
         xhat, rstd, weight = ctx.saved_tensors
-        axes = ctx.axes
-        lead = tuple(range(g.ndim - len(axes)))
-        gw = (g * xhat).sum(axis=lead) if ctx.needs_input_grad[1] else None
-        gb = g.sum(axis=lead) if ctx.needs_input_grad[2] else None
-        gx = None
-        if ctx.needs_input_grad[0]:
-            gxhat = g * weight if weight is not None else g
-            gx = gxhat - gxhat.mean(axis=axes, keepdims=True)
-            gx -= xhat * (gxhat * xhat).mean(axis=axes, keepdims=True)
-            gx *= rstd
+        n_rows, n = xhat.shape
+        g = g.reshape(n_rows, n)
+        w = weight.reshape(n) if weight is not None else np.ones(n, dtype=xhat.dtype)
+        gw = np.zeros(n, dtype=xhat.dtype)
+        gx = np.empty_like(xhat) if ctx.needs_input_grad[0] else None
+        for block in row_blocks(n_rows, n):
+            g_xhat = g[block] * xhat[block]
+            gw += g_xhat.sum(axis=0)
+            if gx is not None:
+                mean_gx = (g[block] @ w)[:, None] / n
+                mean_gx_xhat = (g_xhat @ w)[:, None] / n
+                out = np.multiply(g[block], w, out=gx[block])
+                out -= mean_gx
+                g_xhat = np.multiply(xhat[block], mean_gx_xhat, out=g_xhat)
+                out -= g_xhat
+                out *= rstd[block]
+        gx = gx.reshape(ctx.input_shape) if gx is not None else None
+        gw = gw.reshape(ctx.normalized_shape) if ctx.needs_input_grad[1] else None
+        gb = g.sum(axis=0).reshape(ctx.normalized_shape) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 
@@ -453,50 +510,73 @@ class Attention(Function):
         dQ = dS K * scale, dK = dS^T Q * scale.
     A query row whose keys are all masked attends to nothing: its output and gradients are 0
     (PyTorch returns NaN there).
+
+    Three things make it faster than those lines written out, without changing the arithmetic:
+    - the scale multiplies Q (B*H*T*d numbers), not S (B*H*T*T);
+    - S, P and dS are kept *transposed*, one row per key and one column per query (S^T = K Q^T),
+      so each softmax runs down a column.  NumPy reduces down columns (elementwise operations on
+      whole contiguous rows) about 3x faster than along each short row, and the matmuls take the
+      transposes for free;
+    - the softmax and its backward run one cache-sized block of the batch at a time
+      (`cache_blocking`).
+    tests/test_functional.py checks this against the composition softmax(Q K^T / sqrt(d)) V.
     """
 
     @staticmethod
     def forward(ctx, q, k, v, bias, dropout_p, scale):
-        # heads arrive as transposed views (B, T, H, D) -> (B, H, T, D); batched matmuls run about
-        # 1.5x faster on contiguous copies, and the copies replace the views in what is saved
-        q, k, v = np.ascontiguousarray(q), np.ascontiguousarray(k), np.ascontiguousarray(v)
-        scores = q @ np.swapaxes(k, -1, -2)
-        scores *= scale
+        q = q * q.dtype.type(scale)
+        probs_t = k @ np.swapaxes(q, -1, -2)  # S^T, turned into P^T in place below
         if bias is not None:
-            scores += bias
-        row_max = scores.max(axis=-1, keepdims=True)
-        row_max[~np.isfinite(row_max)] = 0.0  # fully masked rows: exp(-inf) = 0 below, no NaN
-        probs = np.exp(scores - row_max, out=scores)
-        denom = probs.sum(axis=-1, keepdims=True)
-        denom[denom == 0] = 1.0
-        probs /= denom
-        keep = None
+            bias = np.broadcast_to(np.ascontiguousarray(np.swapaxes(bias, -1, -2)), probs_t.shape)
+        for block in _leading_blocks(probs_t):
+            scores = probs_t[block]
+            if bias is not None:
+                scores += bias[block]
+            col_max = scores.max(axis=-2, keepdims=True)
+            col_max[~np.isfinite(col_max)] = 0.0  # fully masked queries: exp(-inf) = 0 below, no NaN
+            scores -= col_max
+            np.exp(scores, out=scores)
+            denom = scores.sum(axis=-2, keepdims=True)
+            denom[denom == 0] = 1.0
+            scores /= denom
+        keep_t = None
         if dropout_p > 0.0:
-            keep = (get_rng().random(probs.shape) >= dropout_p).astype(probs.dtype) / (1.0 - dropout_p)
-            out = (probs * keep) @ v
+            keep_t = (get_rng().random(probs_t.shape) >= dropout_p).astype(probs_t.dtype) / (1.0 - dropout_p)
+            out = np.swapaxes(probs_t * keep_t, -1, -2) @ v
         else:
-            out = probs @ v
-        ctx.save_for_backward(q, k, v, probs, keep)
+            out = np.swapaxes(probs_t, -1, -2) @ v
+        ctx.save_for_backward(q, k, v, probs_t, keep_t)  # q already carries the scale
         ctx.scale = scale
         return out
 
     @staticmethod
     def backward(ctx, g):
-        q, k, v, probs, keep = ctx.saved_tensors
+        q_scaled, k, v, probs_t, keep_t = ctx.saved_tensors
         need_q, need_k, need_v = ctx.needs_input_grad[:3]
         g = np.ascontiguousarray(g)
-        dropped = probs if keep is None else probs * keep
-        gv = np.swapaxes(dropped, -1, -2) @ g if need_v else None
-        dprobs = g @ np.swapaxes(v, -1, -2)
-        if keep is not None:
-            dprobs *= keep
-        dscores = dprobs
-        dscores -= (dprobs * probs).sum(axis=-1, keepdims=True)
-        dscores *= probs
-        dscores *= ctx.scale
-        gq = dscores @ k if need_q else None
-        gk = np.swapaxes(dscores, -1, -2) @ q if need_k else None
+        dropped_t = probs_t if keep_t is None else probs_t * keep_t
+        gv = dropped_t @ g if need_v else None  # (P*D)^T dO
+        dscores_t = v @ np.swapaxes(g, -1, -2)  # dP^T = V dO^T, turned into dS^T in place below
+        for block in _leading_blocks(dscores_t):
+            d, p = dscores_t[block], probs_t[block]
+            if keep_t is not None:
+                d *= keep_t[block]
+            d -= (d * p).sum(axis=-2, keepdims=True)
+            d *= p
+        gq = None
+        if need_q:
+            gq = np.swapaxes(dscores_t, -1, -2) @ k
+            gq *= gq.dtype.type(ctx.scale)
+        gk = dscores_t @ q_scaled if need_k else None  # dS^T (Q * scale)
         return gq, gk, gv, None
+
+
+def _leading_blocks(a: np.ndarray):
+    """Cache-sized blocks of the batch axis of a (batch..., keys, queries) array: each block holds
+    whole columns, so the softmax down each column stays inside one block."""
+    if a.ndim < 3:
+        return [slice(None)]
+    return row_blocks(a.shape[0], a.size // max(1, a.shape[0]))
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0,

@@ -104,6 +104,12 @@ def test_gelu(approximate, shape, seed):
     assert gradcheck(lambda t: F.gelu(t, approximate=approximate), [x])
 
 
+@given(shape=shapes, seed=seeds)
+def test_gelu_tanh_equals_its_composition(shape, seed):
+    composed = lambda x: x * 0.5 * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
+    assert_same_forward_and_grads(lambda x: F.gelu(x, approximate="tanh"), composed, [random_leaf(shape, seed)])
+
+
 def test_gelu_values():
     x = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
     exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])

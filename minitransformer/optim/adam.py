@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..cache_blocking import row_blocks
 from .optimizer import Optimizer
 
 
@@ -33,25 +34,35 @@ class Adam(Optimizer):
 
     def update(self, p, grad, group, state):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if wd and self.decoupled_weight_decay:
-            p.data *= 1.0 - lr * wd
-        elif wd:
-            grad = grad + wd * p.data
         if "step" not in state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p.data)
             state["exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1.0 - b1) * grad
-        v *= b2
-        v += (1.0 - b2) * (grad * grad)
+        t = state["step"]
         step_size = lr / (1.0 - b1 ** t)
-        denom = np.sqrt(v)
-        denom /= math.sqrt(1.0 - b2 ** t)
-        denom += eps
-        p.data -= step_size * (m / denom)
+        bias_correction2 = math.sqrt(1.0 - b2 ** t)
+        if not p.data.flags.c_contiguous:
+            p.data = np.ascontiguousarray(p.data)
+        # the same few lines on one cache-sized block at a time (see cache_blocking): views, so the
+        # updates land in p.data, m and v themselves
+        flat = [a.reshape(-1) for a in (p.data, grad, state["exp_avg"], state["exp_avg_sq"])]
+        for block in row_blocks(p.data.size, 1):
+            param, g, m, v = (a[block] for a in flat)
+            if wd and self.decoupled_weight_decay:
+                param *= 1.0 - lr * wd
+            elif wd:
+                g = g + wd * param
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            denom = np.sqrt(v)
+            denom /= bias_correction2
+            denom += eps
+            update = np.divide(m, denom, out=denom)
+            update *= step_size
+            param -= update
 
 
 class AdamW(Adam):
