@@ -511,14 +511,16 @@ class Attention(Function):
     A query row whose keys are all masked attends to nothing: its output and gradients are 0
     (PyTorch returns NaN there).
 
-    Three things make it faster than those lines written out, without changing the arithmetic:
+    Four things make it faster than those lines written out, without changing the arithmetic:
     - the scale multiplies Q (B*H*T*d numbers), not S (B*H*T*T);
     - S, P and dS are kept *transposed*, one row per key and one column per query (S^T = K Q^T),
       so each softmax runs down a column.  NumPy reduces down columns (elementwise operations on
       whole contiguous rows) about 3x faster than along each short row, and the matmuls take the
       transposes for free;
     - the softmax and its backward run one cache-sized block of the batch at a time
-      (`cache_blocking`).
+      (`cache_blocking`);
+    - outputs and gradients keep the memory layout of the inputs (`_matmul_laid_out_like`), so
+      splitting and merging heads around attention never copies.
     tests/test_functional.py checks this against the composition softmax(Q K^T / sqrt(d)) V.
     """
 
@@ -540,11 +542,11 @@ class Attention(Function):
             denom[denom == 0] = 1.0
             scores /= denom
         keep_t = None
+        dropped_t = probs_t
         if dropout_p > 0.0:
             keep_t = (get_rng().random(probs_t.shape) >= dropout_p).astype(probs_t.dtype) / (1.0 - dropout_p)
-            out = np.swapaxes(probs_t * keep_t, -1, -2) @ v
-        else:
-            out = np.swapaxes(probs_t, -1, -2) @ v
+            dropped_t = probs_t * keep_t
+        out = _matmul_laid_out_like(q, np.swapaxes(dropped_t, -1, -2), v)  # P V
         ctx.save_for_backward(q, k, v, probs_t, keep_t)  # q already carries the scale
         ctx.scale = scale
         return out
@@ -553,9 +555,8 @@ class Attention(Function):
     def backward(ctx, g):
         q_scaled, k, v, probs_t, keep_t = ctx.saved_tensors
         need_q, need_k, need_v = ctx.needs_input_grad[:3]
-        g = np.ascontiguousarray(g)
         dropped_t = probs_t if keep_t is None else probs_t * keep_t
-        gv = dropped_t @ g if need_v else None  # (P*D)^T dO
+        gv = _matmul_laid_out_like(v, dropped_t, g) if need_v else None  # (P*D)^T dO
         dscores_t = v @ np.swapaxes(g, -1, -2)  # dP^T = V dO^T, turned into dS^T in place below
         for block in _leading_blocks(dscores_t):
             d, p = dscores_t[block], probs_t[block]
@@ -565,10 +566,22 @@ class Attention(Function):
             d *= p
         gq = None
         if need_q:
-            gq = np.swapaxes(dscores_t, -1, -2) @ k
+            gq = _matmul_laid_out_like(q_scaled, np.swapaxes(dscores_t, -1, -2), k)  # dS K
             gq *= gq.dtype.type(ctx.scale)
-        gk = dscores_t @ q_scaled if need_k else None  # dS^T (Q * scale)
+        gk = _matmul_laid_out_like(k, dscores_t, q_scaled) if need_k else None  # dS^T (Q * scale)
         return gq, gk, gv, None
+
+
+def _matmul_laid_out_like(like: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b, written into an array with the memory layout of `like` when their shapes agree.
+
+    Multi-head attention hands over its heads as transposed views: memory (B, T, H, d) seen as
+    (B, H, T, d).  Results laid out the same way turn back into (B, T, H*d) without a copy, both
+    the output (merging heads) and the gradients (splitting them, in backward).
+    """
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = np.empty_like(like) if like.shape == shape else np.empty(shape, dtype=like.dtype)
+    return np.matmul(a, b, out=out)
 
 
 def _leading_blocks(a: np.ndarray):
@@ -624,9 +637,21 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """grad[i] = sum of the gradient rows whose id is i.
+
+        `np.add.at(grad, ids, rows)` says exactly that, but NumPy runs it one row at a time.  Sorting
+        the ids puts each id's rows side by side, and `np.add.reduceat` sums every run of equal ids
+        in one call: 3-4x faster for a batch of 4096 tokens (the tests compare both).
+        """
         (ids,) = ctx.saved_tensors
+        ids = ids.reshape(-1)
+        rows = g.reshape(-1, ctx.weight_shape[1])
         grad = np.zeros(ctx.weight_shape, dtype=ctx.dtype)
-        np.add.at(grad, ids.reshape(-1), g.reshape(-1, ctx.weight_shape[1]))
+        if ids.size:
+            order = np.argsort(ids, kind="stable")
+            sorted_ids = ids[order]
+            run_starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+            grad[sorted_ids[run_starts]] = np.add.reduceat(rows[order], run_starts, axis=0)
         return None, grad
 
 

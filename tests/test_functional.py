@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minitransformer as mt
 from minitransformer import Tensor, gradcheck
@@ -264,6 +265,19 @@ def test_embedding_scatter_adds_repeated_ids():
     ids = np.array([[0, 2, 2], [4, 0, 2]])
     assert gradcheck(lambda w: F.embedding(ids, w), [weight])
     np.testing.assert_array_equal(F.embedding(ids, weight).data, weight.data[ids])
+
+
+@given(ids=hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=6),
+                      elements=st.integers(0, 4)), seed=seeds)
+def test_embedding_backward_equals_add_at(ids, seed):
+    """The sort-and-reduceat backward against the one-line reference np.add.at."""
+    weight = random_leaf((5, 3), seed)
+    out = F.embedding(ids, weight)
+    g = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(g)
+    expected = np.zeros((5, 3))
+    np.add.at(expected, ids.reshape(-1), g.reshape(-1, 3))
+    np.testing.assert_allclose(weight.grad, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_embedding_out_of_range_names_the_id():
