@@ -529,11 +529,12 @@ class Attention(Function):
         q = q * q.dtype.type(scale)
         probs_t = k @ np.swapaxes(q, -1, -2)  # S^T, turned into P^T in place below
         if bias is not None:
-            bias = np.broadcast_to(np.ascontiguousarray(np.swapaxes(bias, -1, -2)), probs_t.shape)
+            bias = np.ascontiguousarray(np.swapaxes(bias, -1, -2))  # transposed like S^T, small
+            batched_bias = bias.ndim == probs_t.ndim and bias.shape[0] > 1  # else it broadcasts
         for block in _leading_blocks(probs_t):
             scores = probs_t[block]
             if bias is not None:
-                scores += bias[block]
+                scores += bias[block] if batched_bias else bias
             col_max = scores.max(axis=-2, keepdims=True)
             col_max[~np.isfinite(col_max)] = 0.0  # fully masked queries: exp(-inf) = 0 below, no NaN
             scores -= col_max
@@ -579,9 +580,9 @@ def _matmul_laid_out_like(like: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
     (B, H, T, d).  Results laid out the same way turn back into (B, T, H*d) without a copy, both
     the output (merging heads) and the gradients (splitting them, in backward).
     """
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    out = np.empty_like(like) if like.shape == shape else np.empty(shape, dtype=like.dtype)
-    return np.matmul(a, b, out=out)
+    if a.shape[:-2] == b.shape[:-2] == like.shape[:-2] and like.shape[-2:] == (a.shape[-2], b.shape[-1]):
+        return np.matmul(a, b, out=np.empty_like(like))
+    return a @ b
 
 
 def _leading_blocks(a: np.ndarray):
