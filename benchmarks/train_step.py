@@ -1,7 +1,8 @@
 """One full GPT training step (forward, backward, gradient clipping, AdamW), side by side with
-the pure-matmul floor and, when torch happens to be installed, the same model in PyTorch.
+the pure-matmul floor and, when they happen to be installed, the same model in PyTorch and in
+mygrad (a NumPy autograd library: the same arrays and BLAS as ours, graph-of-primitives autograd).
 
-    python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch]
+    python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch] [--no-mygrad]
 
 small  = nanoGPT's CPU recipe: vocab 65, context 64, batch 12, 4 layers, 4 heads, 128 wide
 medium = vocab 512, context 128, batch 32, 6 layers, 6 heads, 192 wide
@@ -167,7 +168,106 @@ def torch_step(c, fused: bool):
     return step
 
 
-def contenders(c, with_torch: bool):
+def mygrad_gpt(c, seed: int = 0):
+    """The same GPT as `torch_gpt`, written with mygrad tensors (NumPy arrays underneath).
+
+    Returns (parameters, loss): a dict of named float32 parameter tensors and loss(idx, targets),
+    the mean cross-entropy as a mygrad tensor.  Linear weights are stored (in, out), so a layer is
+    `h @ w + b`.  Scalars are np.float32: mygrad turns Python floats into float64 arrays, which
+    would upcast the whole graph.
+    """
+    import mygrad as mg
+    from mygrad.nnet.activations import softmax
+    from mygrad.nnet.losses import softmax_crossentropy
+
+    C, H, V, L, T = c["width"], c["heads"], c["vocab"], c["layers"], c["context"]
+    f32 = np.float32
+    rng = np.random.default_rng(seed)
+    normal = lambda std, *shape: mg.tensor(rng.normal(0.0, std, shape).astype(f32))
+    zeros = lambda n: mg.tensor(np.zeros(n, f32))
+    ones = lambda n: mg.tensor(np.ones(n, f32))
+    residual_std = 0.02 / math.sqrt(2 * L)  # for the projections that write into the residual stream
+
+    params = {"wte": normal(0.02, V, C), "wpe": normal(0.02, T, C), "ln.weight": ones(C), "ln.bias": zeros(C)}
+    for i in range(L):
+        for name in ("ln1", "ln2"):
+            params[f"{i}.{name}.weight"], params[f"{i}.{name}.bias"] = ones(C), zeros(C)
+        for name, n_in, n_out, std in (("q", C, C, 0.02), ("k", C, C, 0.02), ("v", C, C, 0.02),
+                                       ("o", C, C, residual_std), ("fc1", C, 4 * C, 0.02),
+                                       ("fc2", 4 * C, C, residual_std)):
+            params[f"{i}.{name}.weight"], params[f"{i}.{name}.bias"] = normal(std, n_in, n_out), zeros(n_out)
+
+    causal = np.triu(np.full((T, T), -np.inf, f32), k=1)  # added to the scores: -inf above the diagonal
+    scale = f32(1 / math.sqrt(C // H))
+    gelu_a, gelu_b = f32(math.sqrt(2 / math.pi)), f32(0.044715)
+    half, one, eps = f32(0.5), f32(1), f32(1e-5)
+
+    def linear(h, name):
+        return h @ params[name + ".weight"] + params[name + ".bias"]
+
+    def layer_norm(h, name):
+        centered = h - h.mean(axis=-1, keepdims=True)
+        variance = (centered * centered).mean(axis=-1, keepdims=True)
+        return centered / mg.sqrt(variance + eps) * params[name + ".weight"] + params[name + ".bias"]
+
+    def gelu(h):  # GPT-2's tanh approximation
+        return half * h * (one + mg.tanh(gelu_a * (h + gelu_b * h * h * h)))
+
+    def attend(h, i):
+        B, T, _ = h.shape
+        split = lambda t: t.reshape(B, T, H, C // H).transpose(0, 2, 1, 3)  # (B, H, T, head)
+        q, k, v = (split(linear(h, f"{i}.{n}")) for n in "qkv")
+        scores = q @ k.transpose(0, 1, 3, 2) * scale + causal[:T, :T]
+        out = softmax(scores, axis=-1) @ v
+        return linear(out.transpose(0, 2, 1, 3).reshape(B, T, C), f"{i}.o")
+
+    def loss(idx, targets):
+        x = params["wte"][idx] + params["wpe"][: idx.shape[1]]
+        for i in range(L):
+            x = x + attend(layer_norm(x, f"{i}.ln1"), i)
+            x = x + linear(gelu(linear(layer_norm(x, f"{i}.ln2"), f"{i}.fc1")), f"{i}.fc2")
+        logits = layer_norm(x, "ln") @ params["wte"].T  # tied output layer
+        return softmax_crossentropy(logits.reshape(-1, V), targets.reshape(-1))
+
+    return params, loss
+
+
+def mygrad_step(c):
+    """mygrad's step, with torch_step's clipping (global norm 1.0) and AdamW (lr 1e-3, betas
+    (0.9, 0.999), eps 1e-8, decoupled weight decay 0.1 on every parameter), in place on the arrays."""
+    params, loss_of = mygrad_gpt(c)
+    tensors = list(params.values())
+    lr, beta1, beta2, eps, decay = 1e-3, 0.9, 0.999, 1e-8, 0.1
+    m = [np.zeros_like(p.data) for p in tensors]
+    v = [np.zeros_like(p.data) for p in tensors]
+    t = 0
+    x, y = batch(c)
+
+    def step():
+        nonlocal t
+        loss = loss_of(x, y)
+        loss.backward()
+        grads = [p.grad for p in tensors]
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        clip = min(1.0, 1.0 / (norm + 1e-6))
+        t += 1
+        step_size, root_c2 = lr / (1 - beta1**t), math.sqrt(1 - beta2**t)
+        for p, g, m_, v_ in zip(tensors, grads, m, v):
+            g *= clip
+            p.data *= 1 - lr * decay
+            m_ *= beta1
+            m_ += (1 - beta1) * g
+            v_ *= beta2
+            v_ += (1 - beta2) * g * g
+            p.data -= step_size * m_ / (np.sqrt(v_) / root_c2 + eps)
+            p.null_grad()
+        return loss
+
+    return step
+
+
+def contenders(c, with_torch: bool, with_mygrad: bool = True):
+    """The step makers to race: ours and the floor always, the optional ones when importable."""
     found = {"minitransformer": lambda: ours(c), "matmul floor": lambda: matmul_floor(c)}
     if with_torch:
         try:
@@ -177,6 +277,13 @@ def contenders(c, with_torch: bool):
         else:
             found["pytorch explicit attn"] = lambda: torch_step(c, fused=False)
             found["pytorch fused attn"] = lambda: torch_step(c, fused=True)
+    if with_mygrad:
+        try:
+            import mygrad  # noqa: F401
+        except ImportError:
+            print("(mygrad is not installed: mygrad column skipped; `pip install mygrad` to compare)")
+        else:
+            found["mygrad"] = lambda: mygrad_step(c)
     return found
 
 
@@ -196,7 +303,7 @@ def measure_peak_memory(config_name: str, contender: str, steps: int = 3) -> Non
     samples the resident size every millisecond (ru_maxrss would include import-time peaks).
     """
     c = CONFIGS[config_name]
-    step = contenders(c, with_torch=contender.startswith("pytorch"))[contender]()
+    step = contenders(c, with_torch=contender.startswith("pytorch"), with_mygrad=contender == "mygrad")[contender]()
     before = resident_mb()
     peak = [before]
     done = threading.Event()
@@ -226,6 +333,7 @@ def main() -> int:
     parser.add_argument("--config", choices=sorted(CONFIGS), default="small")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-mygrad", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc untuned (see minitransformer/allocator.py)")
@@ -239,7 +347,7 @@ def main() -> int:
     if not args.default_malloc:
         from minitransformer.allocator import keep_freed_memory
         print(f"malloc keeps freed memory for reuse (all contenders): {keep_freed_memory()}")
-    steps = {name: make() for name, make in contenders(c, not args.no_torch).items()
+    steps = {name: make() for name, make in contenders(c, not args.no_torch, not args.no_mygrad).items()
              if args.only is None or name == args.only}
     for step in steps.values():  # warm up
         step()

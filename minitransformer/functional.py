@@ -5,6 +5,11 @@ cross-entropy and attention.  Written as a chain of primitives (exp, sum, divide
 save several intermediate arrays and walk memory many times.  Here each is **fused**: one Function
 with one forward and one hand-derived backward, whose formula is in its docstring.  The tests check
 each fused kernel against the composition of primitives it replaces, and against finite differences.
+
+The kernels are written as short in-place NumPy lines (`out *= x`: no temporary arrays), and those
+that work row by row run one cache-sized block of rows at a time (see `cache_blocking.py`): NumPy
+runs each line as a separate pass over memory, and passes over a block that fits in the cache
+cost a fraction of passes over the whole array.
 """
 
 from __future__ import annotations
