@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minitransformer import no_grad
+from minitransformer import manual_seed, no_grad
 from minitransformer.corpus import split_train_val
 from minitransformer.models import GPT, gpt_config
 from minitransformer.train import CausalLM, TrainConfig, train
@@ -104,6 +104,7 @@ def main() -> int:
     ids = np.array([index[ch] for ch in text], dtype=np.int64)
     train_ids, val_ids = split_train_val(ids, 0.1)
 
+    manual_seed(args.seed)  # the initial weights too, as nanoGPT's torch.manual_seed(1337) does
     model = GPT(gpt_config("nano", vocab_size=len(chars), context_length=64, dropout=0.0, activation=args.activation,
                            bias=args.bias))
     config = TrainConfig(steps=args.iters, batch_size=12, lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1,

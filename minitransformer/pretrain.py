@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint
+from . import checkpoint, seed
 from .corpus import read_corpus, split_train_val
 from .models import GPT, T5, build_model, model_from_config
 from .tensor import no_grad
@@ -91,6 +91,7 @@ def run_pretrain(args) -> dict:
             overrides["dropout"] = args.dropout
         if args.model == "t5":
             overrides["pad_id"] = tokenizer.token_to_id("[PAD]")
+        seed.manual_seed(config.seed)  # --seed fixes the initial weights as well as the batches
         model = build_model(args.model, args.preset, **overrides)
     ids = np.array(tokenizer.encode(text), dtype=np.int64)
     train_ids, val_ids = split_train_val(ids)
@@ -187,13 +188,13 @@ def run_generate(args) -> None:
     if kind == "bert":
         model.generate()  # raises the explanation of why an encoder cannot generate
     for i in range(args.num_samples):
-        seed = None if args.seed is None else args.seed + i
+        sample_seed = None if args.seed is None else args.seed + i
         prompt = args.prompt if args.prompt is not None else DEMO_TEXT[kind]
         if kind == "gpt":
             text = sample_gpt(model, tokenizer, prompt, args.max_new_tokens, args.temperature, args.top_k,
-                              args.top_p, seed)
+                              args.top_p, sample_seed)
         else:
-            text = fill_spans_t5(model, tokenizer, prompt, args.max_new_tokens, args.temperature, seed)
+            text = fill_spans_t5(model, tokenizer, prompt, args.max_new_tokens, args.temperature, sample_seed)
         if args.num_samples > 1:
             print(f"--- sample {i + 1} ---")
         print(text)

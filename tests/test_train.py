@@ -60,6 +60,21 @@ def test_generate_from_gpt_and_t5_and_bert_refuses(runs, capsys):
     assert "BERT cannot generate" in err and len(err.strip().splitlines()) == 1
 
 
+def test_seed_fixes_the_initial_weights(tmp_path, corpus, runs):
+    """--seed decides the initial weights as well as the batches: the same seed, the same run."""
+    def pretrain(seed, name):
+        folder = tmp_path / name
+        assert main(["pretrain", "--model", "gpt", "--corpus", str(corpus), "--steps", "6", "--out", str(folder),
+                     "--seed", str(seed), *FAST]) == 0
+        return load_trained(folder / "checkpoint.safetensors")[0].state_dict(), losses(folder)
+
+    (weights, log), (again, log_again) = pretrain(0, "a"), pretrain(0, "b")
+    other, _ = pretrain(1, "c")
+    assert log == log_again and log == losses(runs["gpt"])  # seed 0 is the default
+    assert all(np.array_equal(weights[k], again[k]) for k in weights)
+    assert not np.array_equal(weights["token_embedding.weight"], other["token_embedding.weight"])
+
+
 def test_generated_text_is_seeded(runs, capsys):
     args = ["generate", "--checkpoint", str(runs["gpt"] / "checkpoint.safetensors"), "--max-new-tokens", "8",
             "--seed", "3"]
