@@ -39,8 +39,18 @@ def full_split_loss(model, ids, context=64, batch=64) -> float:
     return total / count
 
 
-def torch_reference(vocab, train_ids, val_ids, config, activation, bias) -> None:
-    """The same recipe in PyTorch (model from train_step.py), fed the same batches in the same order."""
+def torch_name(ours: str) -> str:
+    """Our parameter name -> the same parameter's name in train_step.torch_gpt."""
+    for a, b in (("token_embedding", "wte"), ("position_embedding", "wpe"), ("ln_final", "ln"),
+                 ("attn.q_proj", "q"), ("attn.k_proj", "k"), ("attn.v_proj", "v"), ("attn.out_proj", "o"),
+                 ("ln_attn", "ln1"), ("ln_mlp", "ln2"), ("mlp.fc1", "fc1"), ("mlp.fc2", "fc2")):
+        ours = ours.replace(a, b)
+    return ours
+
+
+def torch_reference(vocab, train_ids, val_ids, config, activation, bias, initial_weights=None) -> None:
+    """The same recipe in PyTorch (model from train_step.py), fed the same batches in the same order,
+    starting from our initial weights when given (then only rounding separates the two runs)."""
     import torch
 
     from minitransformer.objectives import causal_lm_batch
@@ -50,6 +60,8 @@ def torch_reference(vocab, train_ids, val_ids, config, activation, bias) -> None
     torch.manual_seed(config.seed)
     c = dict(vocab=vocab, context=64, batch=12, layers=4, heads=4, width=128)
     model = torch_gpt(c, fused=False, activation="none" if activation == "gelu" else "tanh", bias=bias)
+    if initial_weights is not None:
+        model.load_state_dict({torch_name(k): torch.from_numpy(v) for k, v in initial_weights.items()}, strict=True)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
@@ -78,7 +90,8 @@ def torch_reference(vocab, train_ids, val_ids, config, activation, bias) -> None
             windows = torch.from_numpy(val_ids[starts[i:i + 64, None] + np.arange(65)])
             total += model(windows[:, :-1], windows[:, 1:]).item() * len(windows)
         full = total / len(starts)
-    print(f"PyTorch, same recipe and batches: val loss {sampled:.4f} over the same 20 batches, "
+    start = "same initial weights, " if initial_weights is not None else ""
+    print(f"PyTorch, {start}same recipe and batches: val loss {sampled:.4f} over the same 20 batches, "
           f"{full:.4f} over the whole split | {seconds / config.steps * 1e3:.1f} ms/iteration")
 
 
@@ -94,6 +107,8 @@ def main() -> int:
                         help="biases in Linear and LayerNorm layers (nanoGPT's recipe has none: the default)")
     parser.add_argument("--torch", action="store_true",
                         help="also train the same model and recipe in PyTorch, on the very same batches, as a reference")
+    parser.add_argument("--torch-own-init", action="store_true",
+                        help="with --torch: PyTorch draws its own initial weights (default: it starts from ours)")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"{args.data} not found; pass --data path/to/tinyshakespeare.txt", file=sys.stderr)
@@ -111,6 +126,7 @@ def main() -> int:
                          betas=(0.9, 0.99), grad_clip=1.0, log_every=100, eval_every=500, eval_batches=20,
                          checkpoint_every=args.iters, seed=args.seed)
     print(f"{len(text):,} characters, vocabulary {len(chars)}, model {model.num_parameters():,} parameters")
+    initial_weights = {k: v.copy() for k, v in model.state_dict().items()}
     start = time.perf_counter()
     summary = train(model, CausalLM(context=64), train_ids, val_ids, config, args.out,
                     {"model_type": "gpt", "model_config": model.config.to_dict(), "chars": "".join(chars)})
@@ -119,7 +135,8 @@ def main() -> int:
           f"{seconds / args.iters * 1e3:.1f} ms/iteration including evaluation | {seconds:.0f} s total")
     print(f"val loss over the whole validation split, every window once: {full_split_loss(model, val_ids):.4f}")
     if args.torch:
-        torch_reference(len(chars), train_ids, val_ids, config, args.activation, args.bias)
+        torch_reference(len(chars), train_ids, val_ids, config, args.activation, args.bias,
+                        None if args.torch_own_init else initial_weights)
     return 0
 
 
