@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .. import cache_blocking
 from ..cache_blocking import row_blocks
 from .optimizer import Optimizer
 
@@ -47,21 +48,26 @@ class Adam(Optimizer):
         # the same few lines on one cache-sized block at a time (see cache_blocking): views, so the
         # updates land in p.data, m and v themselves
         flat = [a.reshape(-1) for a in (p.data, grad, state["exp_avg"], state["exp_avg_sq"])]
+        scratch = np.empty(min(p.data.size, cache_blocking.BLOCK_ELEMENTS), dtype=p.data.dtype)
         for block in row_blocks(p.data.size, 1):
             param, g, m, v = (a[block] for a in flat)
+            tmp = scratch[:len(param)]
             if wd and self.decoupled_weight_decay:
                 param *= 1.0 - lr * wd
             elif wd:
                 g = g + wd * param
             m *= b1
-            m += (1.0 - b1) * g
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1.0 - b2) * (g * g)
-            denom = np.sqrt(v)
-            denom /= bias_correction2
-            denom += eps
-            update = np.divide(m, denom, out=denom)
-            update *= step_size
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
+            # step_size * m / (sqrt(v) / bias_correction2 + eps), with bias_correction2 moved up
+            denom = np.sqrt(v, out=tmp)
+            denom += eps * bias_correction2
+            update = np.divide(m, denom, out=tmp)
+            update *= step_size * bias_correction2
             param -= update
 
 
