@@ -378,14 +378,18 @@ else:
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/tensor.py`: `Function.apply` records a node; `Tensor.backward` (one walk,
-#   `backward_steps`, which `instruments/trace.py` also uses) sorts the
-#   graph (`_topological_order`) and sweeps it once, summing the gradients of reused tensors and
-#   undoing broadcasting with `sum_to_shape`.  Every primitive (`Mul`, `Tanh`, `MatMul`, ...)
-#   has its derivative in its docstring, with its backward right under its forward.
+# - `minitransformer/autograd.py`: `Function.apply` records a node; `no_grad`; `sum_to_shape`,
+#   which undoes broadcasting.
+# - `minitransformer/tensor.py`: `Tensor.backward` (one walk, `backward_steps`, which
+#   `instruments/trace.py` also uses) sorts the graph (`_topological_order`) and sweeps it once,
+#   summing the gradients of reused tensors.
+# - `minitransformer/ops/`: every primitive (`Mul`, `Tanh`, `MatMul`, ...), one file per family,
+#   each with its derivative in its docstring and its backward right under its forward.
 # - `minitransformer/gradcheck.py`: the finite-difference check used above, and
 #   `gradcheck_module`, which checks every parameter of a whole model.
-# - `minitransformer/functional.py`: softmax, layer norm, cross-entropy and attention, each
-#   written as one `Function` with a hand-derived backward, the same pattern as `Softplus`.
+# - `minitransformer/functional/`: softmax, layer norm, cross-entropy and attention.  In each
+#   file read the plain reference first (e.g. `softmax_reference`: the equation in a few Tensor
+#   primitives, as above), then the fused `Function` beside it, with a hand-derived backward,
+#   the same pattern as `Softplus`.
 #
 # Next: lesson 3 shows attention, the operation that makes a transformer.

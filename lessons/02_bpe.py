@@ -385,10 +385,12 @@ if plt is not None:
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/tokenizers/bpe.py`: `merge_pair` and `apply_merges` (the core, shared by
-#   training and encoding); `_MergeTrainer`, which gets the same merges as `learn_bpe` above
-#   without recounting the corpus after every merge; `_WordLevel` and `_ByteLevel`, the two
-#   flavours; `save`/`load`, the JSON file format.
+# - `minitransformer/tokenizers/bpe.py`: `BPETokenizer`, and a map of the files beside it:
+#   `bpe_merges.py` has `merge_pair` and `apply_merges` (the core, shared by training and
+#   encoding) and `PlainMergeTrainer`, which is `learn_bpe` above; `bpe_trainer.py` has
+#   `FastMergeTrainer`, which gets the same merges without recounting the corpus after every
+#   merge; `bpe_flavours.py` has `WordLevel` and `ByteLevel`, the two flavours; `bpe_file.py`
+#   the JSON file format.
 # - `minitransformer/tokenizers/pretokenize.py`: `split_words` (word-level) and the GPT-2 and
 #   GPT-4 regexes (byte-level), which decide what a token can possibly be.
 # - `minitransformer/tokenizers/wordpiece.py`: BERT's WordPiece, which loads a pretrained

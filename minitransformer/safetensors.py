@@ -35,9 +35,9 @@ NumPy has no bfloat16, and since bfloat16 is exactly the top 16 bits of a
 float32, each value is widened to float32 by shifting its bits left by 16,
 which is exact. The FP8 types are not supported.
 
-Saves are atomic: the file is written to a temporary name in the same folder,
-flushed to disk, then renamed over the target, so an interrupted save leaves
-any previous checkpoint untouched.
+Saves are atomic (``files.atomic_open``): the file is written to a temporary name
+in the same folder, flushed to disk, then renamed over the target, so an
+interrupted save leaves any previous checkpoint untouched.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ import json
 import math
 import os
 import struct
-import uuid
 from pathlib import Path
 
 import numpy as np
+
+from .files import atomic_open
 
 __all__ = ["CheckpointError", "save_file", "load_file", "load_metadata"]
 
@@ -121,13 +122,11 @@ def save_file(
     padding = -len(header_bytes) % _HEADER_ALIGNMENT
     header_bytes += b" " * padding
 
-    def write_contents(file) -> None:
+    with atomic_open(path) as file:
         file.write(struct.pack("<Q", len(header_bytes)))
         file.write(header_bytes)
         for name in names:
             file.write(_tensor_bytes(arrays[name]))
-
-    _write_atomically(path, write_contents)
 
 
 def _checked_tensors(tensors) -> dict[str, np.ndarray]:
@@ -169,24 +168,6 @@ def _tensor_bytes(array: np.ndarray) -> bytes:
     """The array's raw bytes, little-endian and row-major, as the format requires."""
     little_endian = array.dtype.newbyteorder("<")
     return array.astype(little_endian, copy=False).tobytes(order="C")
-
-
-def _write_atomically(path: Path, write_contents) -> None:
-    """Write via a temporary file in the same folder, then rename it over `path`.
-
-    os.replace is atomic when both names are on the same file system, so a
-    reader sees either the old file or the complete new one, never half of it.
-    """
-    temp_path = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temp_path, "xb") as file:
-            write_contents(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------------------- loading

@@ -1,9 +1,11 @@
-"""The training loop: one loop for all three ways to pretrain.
+"""The training loop: one loop for all three ways to pretrain, and for any model.
 
 What differs between GPT, BERT and T5 is only how a batch is made from the token stream and which
-loss is computed on it: a *task* (CausalLM, MaskedLM, SpanCorruption below) provides both.  The loop
-itself, `train()`, reads top to bottom:
+loss is computed on it: a *task* (CausalLM, MaskedLM, SpanCorruption in objectives/) provides
+both, so the trainer never needs to know which model it trains.  `Trainer.run()` reads top to
+bottom, one named method per line of the pseudo-code:
 
+    restore the run from its checkpoint (--resume), or start a fresh log
     for each step:
         set the learning rate from the schedule (warmup, then cosine decay)
         for each micro-batch (gradient accumulation): loss = task.loss(batch); loss.backward()
@@ -13,7 +15,8 @@ itself, `train()`, reads top to bottom:
 A checkpoint holds everything needed to continue *exactly*: weights, optimizer state, step,
 and the states of both random generators (batches and dropout), so `--resume` reproduces the
 losses of an uninterrupted run.  Ctrl-C finishes the current step, saves, and stops; a loss that
-becomes NaN or inf stops the run and keeps the last good checkpoint.
+becomes NaN or inf stops the run and keeps the last good checkpoint.  At the end the run reports
+its FLOP/s against this machine's matmul rate (flops.py), for models that can count their FLOPs.
 """
 
 from __future__ import annotations
@@ -23,15 +26,15 @@ import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import checkpoint, seed
 from .allocator import keep_freed_memory
-from .info import training_efficiency
-from .objectives import IGNORE_INDEX, causal_lm_batch, mask_tokens, span_corruption_batch, span_corruption_lengths
+from .flops import counts_flops, training_efficiency
+from .objectives import CausalLM, MaskedLM, SpanCorruption  # re-exported: the tasks train() is given
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
 from .tensor import no_grad
 
@@ -56,78 +59,6 @@ class TrainConfig:
     eval_batches: int = 8
     checkpoint_every: int = 250
     seed: int = 0
-
-
-# --------------------------------------------------------------------------------------------
-# Tasks: how each objective turns a token stream into a batch and a loss
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CausalLM:
-    """GPT: every position predicts the next token (inputs and targets shifted by one)."""
-
-    context: int
-
-    def batch(self, ids, batch_size, rng):
-        return causal_lm_batch(ids, batch_size, self.context, rng)
-
-    def loss(self, model, batch):
-        inputs, targets = batch
-        return model(inputs, targets)[1]
-
-
-@dataclass
-class MaskedLM:
-    """BERT: [CLS] window [SEP], 15% of tokens chosen (80% [MASK], 10% random, 10% kept), predict them."""
-
-    context: int
-    vocab_size: int
-    cls_id: int
-    sep_id: int
-    mask_id: int
-    special_ids: list = field(default_factory=list)
-
-    def batch(self, ids, batch_size, rng):
-        windows, _ = causal_lm_batch(ids, batch_size, self.context - 2, rng)
-        column = np.full((batch_size, 1), 0, dtype=windows.dtype)
-        framed = np.concatenate([column + self.cls_id, windows, column + self.sep_id], axis=1)
-        return mask_tokens(framed, self.vocab_size, self.mask_id, self.special_ids, rng)
-
-    def loss(self, model, batch):
-        inputs, labels = batch
-        return model.mlm(inputs, labels)[1]
-
-
-@dataclass
-class SpanCorruption:
-    """T5: hide ~15% of a window in spans of mean length 3; the decoder writes the hidden spans."""
-
-    context: int
-    sentinel_ids: list
-    eos_id: int
-    pad_id: int
-
-    @property
-    def window(self) -> int:
-        """The longest window whose corrupted input still fits the context."""
-        length = self.context
-        while span_corruption_lengths(length)[0] > self.context:
-            length -= 1
-        return length
-
-    def batch(self, ids, batch_size, rng):
-        windows, _ = causal_lm_batch(ids, batch_size, self.window, rng)
-        return span_corruption_batch(list(windows), self.sentinel_ids, self.eos_id, self.pad_id, rng)
-
-    def loss(self, model, batch):
-        targets = np.where(batch.target_mask, batch.target_ids, IGNORE_INDEX)
-        return model(batch.input_ids, targets)[1]
-
-
-# --------------------------------------------------------------------------------------------
-# The loop
-# --------------------------------------------------------------------------------------------
 
 
 @no_grad()
@@ -171,6 +102,160 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+class Trainer:
+    """One training run of `model` on `task`: its optimizer, schedule, random state and files.
+
+    As minGPT's Trainer: the model and the task are arguments, the loop is `run()`.  All state a
+    checkpoint must restore lives here: the weights (in the model), the optimizer, `step` and the
+    batch generator `data_rng` (the dropout generator is the engine's, seed.py).
+    """
+
+    def __init__(self, model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadata: dict,
+                 log=print, on_step=None):
+        keep_freed_memory()  # reuse freed blocks instead of page-faulting fresh ones (allocator.py)
+        self.model, self.task, self.config = model, task, config
+        self.train_ids, self.val_ids = train_ids, val_ids
+        self.metadata, self.log, self.on_step = metadata, log, on_step
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_path = self.out_dir / "checkpoint.safetensors"
+        self.log_path = self.out_dir / "log.jsonl"
+        self.optimizer = AdamW(weight_decay_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
+        min_lr = config.lr / 10 if config.min_lr is None else config.min_lr
+        self.schedule = WarmupCosine(config.lr, total=config.steps, warmup=min(config.warmup, config.steps),
+                                     min_lr=min_lr)
+        self.data_rng = np.random.default_rng(config.seed)  # batches
+        seed.manual_seed(config.seed)  # dropout; restore() replaces both states when resuming
+        self.step = 0
+        self.tokens_per_step = config.batch_size * config.grad_accum * task.context
+
+    def run(self, resume: bool = False) -> dict:
+        """Train until config.steps (or Ctrl-C); returns the summary described in `train`."""
+        if resume:
+            self.restore()
+        else:
+            self.start_fresh_log()
+        self.model.train()
+        summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
+        self.start_time, self.start_step = time.perf_counter(), self.step
+        self.train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
+        with _StopOnCtrlC() as ctrl_c:
+            while self.step < self.config.steps:
+                step_start = time.perf_counter()
+                lr = self.set_learning_rate()
+                train_loss = self.accumulate_gradients()
+                grad_norm = self.clip_and_step()
+                self.train_seconds += time.perf_counter() - step_start
+                self.step += 1
+                summary["train_loss"] = train_loss
+                if self.on_step is not None:
+                    self.on_step(self.step, train_loss)
+
+                if self.due(self.config.log_every):
+                    self.log_progress(train_loss, lr, grad_norm)
+                if self.due(self.config.eval_every):
+                    summary["val_loss"] = self.evaluate_and_log()
+                if self.due(self.config.checkpoint_every):
+                    self.save_checkpoint()
+                if ctrl_c.requested:
+                    self.save_checkpoint()
+                    self.log(f"interrupted: saved {self.checkpoint_path} at step {self.step}; continue with --resume")
+                    summary["stopped"] = "interrupted"
+                    break
+        return self.finish(summary)
+
+    # -- the steps of run(), in order ----------------------------------------------------------
+
+    def restore(self) -> None:
+        """Continue where the checkpoint left off: weights, optimizer, step and both generators."""
+        if not self.checkpoint_path.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}; start without --resume")
+        saved = checkpoint.load(self.checkpoint_path, self.model, self.optimizer)
+        self.step = saved.metadata["step"]
+        self.data_rng.bit_generator.state = saved.metadata["data_rng"]
+        seed.set_rng_state(saved.metadata["engine_rng"])
+        self.log(f"resumed from {self.checkpoint_path} at step {self.step}")
+
+    def start_fresh_log(self) -> None:
+        if self.log_path.exists():
+            self.log_path.unlink()  # a fresh run starts a fresh log
+
+    def set_learning_rate(self) -> float:
+        lr = self.schedule(self.step)
+        set_lr(self.optimizer, lr)
+        return lr
+
+    def accumulate_gradients(self) -> float:
+        """Sum the gradients of grad_accum micro-batches; returns their mean loss.
+
+        Each micro-batch loss is scaled by 1 / grad_accum, so the summed gradient is the gradient
+        of the mean loss: the same as one batch grad_accum times as large.
+        """
+        config = self.config
+        loss_sum = 0.0
+        for _ in range(config.grad_accum):
+            loss = self.task.loss(self.model, self.task.batch(self.train_ids, config.batch_size, self.data_rng))
+            if not math.isfinite(loss.item()):
+                kept = self.checkpoint_path if self.checkpoint_path.exists() else "none saved yet"
+                raise TrainingDiverged(
+                    f"the loss became {loss.item()} at step {self.step}; stopped. The last good checkpoint "
+                    f"({kept}) is kept. Try a lower --lr or stronger --grad-clip.")
+            (loss * (1.0 / config.grad_accum)).backward()
+            loss_sum += loss.item()
+        return loss_sum / config.grad_accum
+
+    def clip_and_step(self) -> float | None:
+        """Clip the global gradient norm (returns it before clipping), step, and zero the gradients."""
+        grad_clip = self.config.grad_clip
+        grad_norm = clip_grad_norm_(self.model.parameters(), grad_clip) if grad_clip else None
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return grad_norm
+
+    def due(self, every: int) -> bool:
+        """Whether a periodic action (log, evaluation, checkpoint) falls on this step; the last always does."""
+        return self.step % every == 0 or self.step == self.config.steps
+
+    def log_progress(self, train_loss: float, lr: float, grad_norm: float | None) -> None:
+        config = self.config
+        per_step = (time.perf_counter() - self.start_time) / max(1, self.step - self.start_step)
+        self.log(f"step {self.step:5d}/{config.steps} | loss {train_loss:.4f} | lr {lr:.2e} | "
+                 f"{self.tokens_per_step / per_step:8,.0f} tok/s | "
+                 f"ETA {format_duration(per_step * (config.steps - self.step))}")
+        self.write_log({"step": self.step, "train_loss": train_loss, "lr": lr, "grad_norm": grad_norm,
+                        "ms_per_step": per_step * 1e3})
+
+    def evaluate_and_log(self) -> float:
+        val_loss = evaluate(self.model, self.task, self.val_ids, self.config)
+        self.log(f"step {self.step:5d} | val loss {val_loss:.4f}")
+        self.write_log({"step": self.step, "val_loss": val_loss})
+        return val_loss
+
+    def save_checkpoint(self) -> None:
+        checkpoint.save(self.checkpoint_path, self.model, self.optimizer, **self.metadata, step=self.step,
+                        train_config=asdict(self.config), data_rng=self.data_rng.bit_generator.state,
+                        engine_rng=seed.get_rng_state())
+
+    def write_log(self, record: dict) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def finish(self, summary: dict) -> dict:
+        """The summary, with how fast the training steps ran if the model can count its FLOPs."""
+        summary["step"] = self.step
+        summary["checkpoint"] = str(self.checkpoint_path)
+        summary["seconds"] = time.perf_counter() - self.start_time
+        summary["train_seconds"] = self.train_seconds
+        if self.step > self.start_step and counts_flops(self.model):
+            tokens = self.tokens_per_step * (self.step - self.start_step)
+            summary.update(training_efficiency(self.model, tokens, self.train_seconds))
+            self.log(f"achieved {summary['flops_per_second'] / 1e9:.2f} GFLOP/s in training steps = "
+                     f"{summary['mfu']:.1%} of this machine's float32 matmul rate "
+                     f"({summary['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s; "
+                     "FLOPs counted as 6N + 6 L T d per token)")
+        return summary
+
+
 def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadata: dict,
           resume: bool = False, log=print, on_step=None) -> dict:
     """Train `model` on `task` for config.steps steps; checkpoints and log.jsonl go to out_dir.
@@ -180,93 +265,4 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
     training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
     """
-    keep_freed_memory()  # reuse freed blocks instead of page-faulting fresh ones (allocator.py)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = out_dir / "checkpoint.safetensors"
-    log_path = out_dir / "log.jsonl"
-
-    optimizer = AdamW(weight_decay_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
-    min_lr = config.lr / 10 if config.min_lr is None else config.min_lr
-    schedule = WarmupCosine(config.lr, total=config.steps, warmup=min(config.warmup, config.steps), min_lr=min_lr)
-    data_rng = np.random.default_rng(config.seed)
-    seed.manual_seed(config.seed)
-    step = 0
-    if not resume and log_path.exists():
-        log_path.unlink()  # a fresh run starts a fresh log
-    if resume:
-        if not ckpt_path.exists():
-            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}; start without --resume")
-        saved = checkpoint.load(ckpt_path, model, optimizer)
-        step = saved.metadata["step"]
-        data_rng.bit_generator.state = saved.metadata["data_rng"]
-        seed.set_rng_state(saved.metadata["engine_rng"])
-        log(f"resumed from {ckpt_path} at step {step}")
-
-    def save_checkpoint():
-        checkpoint.save(ckpt_path, model, optimizer, **metadata, step=step, train_config=asdict(config),
-                        data_rng=data_rng.bit_generator.state, engine_rng=seed.get_rng_state())
-
-    def write_log(record):
-        with open(log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-
-    model.train()
-    tokens_per_step = config.batch_size * config.grad_accum * task.context
-    summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
-    start_time, start_step = time.perf_counter(), step
-    train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
-    with _StopOnCtrlC() as ctrl_c:
-        while step < config.steps:
-            step_start = time.perf_counter()
-            lr = schedule(step)
-            set_lr(optimizer, lr)
-            loss_sum = 0.0
-            for _ in range(config.grad_accum):
-                loss = task.loss(model, task.batch(train_ids, config.batch_size, data_rng))
-                if not math.isfinite(loss.item()):
-                    raise TrainingDiverged(
-                        f"the loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
-                        f"({ckpt_path if ckpt_path.exists() else 'none saved yet'}) is kept. "
-                        "Try a lower --lr or stronger --grad-clip.")
-                (loss * (1.0 / config.grad_accum)).backward()
-                loss_sum += loss.item()
-            grad_norm = clip_grad_norm_(model.parameters(), config.grad_clip) if config.grad_clip else None
-            optimizer.step()
-            optimizer.zero_grad()
-            train_seconds += time.perf_counter() - step_start
-            step += 1
-            train_loss = loss_sum / config.grad_accum
-            summary["train_loss"] = train_loss
-            if on_step is not None:
-                on_step(step, train_loss)
-
-            if step % config.log_every == 0 or step == config.steps:
-                elapsed = time.perf_counter() - start_time
-                per_step = elapsed / max(1, step - start_step)
-                log(f"step {step:5d}/{config.steps} | loss {train_loss:.4f} | lr {lr:.2e} | "
-                    f"{tokens_per_step / per_step:8,.0f} tok/s | ETA {format_duration(per_step * (config.steps - step))}")
-                write_log({"step": step, "train_loss": train_loss, "lr": lr, "grad_norm": grad_norm,
-                           "ms_per_step": per_step * 1e3})
-            if step % config.eval_every == 0 or step == config.steps:
-                val_loss = evaluate(model, task, val_ids, config)
-                summary["val_loss"] = val_loss
-                log(f"step {step:5d} | val loss {val_loss:.4f}")
-                write_log({"step": step, "val_loss": val_loss})
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                save_checkpoint()
-            if ctrl_c.requested:
-                save_checkpoint()
-                log(f"interrupted: saved {ckpt_path} at step {step}; continue with --resume")
-                summary["stopped"] = "interrupted"
-                break
-    summary["step"] = step
-    summary["checkpoint"] = str(ckpt_path)
-    summary["seconds"] = time.perf_counter() - start_time
-    summary["train_seconds"] = train_seconds
-    if step > start_step and hasattr(model, "config"):
-        summary.update(training_efficiency(model, tokens_per_step * (step - start_step), train_seconds))
-        log(f"achieved {summary['flops_per_second'] / 1e9:.2f} GFLOP/s in training steps = {summary['mfu']:.1%} of "
-            f"this machine's float32 matmul rate ({summary['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s; "
-            "FLOPs counted as 6N + 6 L T d per token)")
-    return summary
+    return Trainer(model, task, train_ids, val_ids, config, out_dir, metadata, log, on_step).run(resume)

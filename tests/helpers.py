@@ -20,6 +20,22 @@ def random_leaf(shape, seed=0, low=None, high=None):
     return leaf(rng.standard_normal(shape))
 
 
+def outputs_and_grads(fn, inputs, seed=7):
+    """fn's output and its inputs' gradients, run on fresh copies of `inputs`, for a fixed random
+    weighting of the output (so one backward checks every output element)."""
+    copies = [leaf(t.data.copy()) for t in inputs]
+    out = fn(*copies)
+    weights = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * weights).sum().backward()
+    return [out.data] + [c.grad for c in copies]
+
+
+def assert_same_outputs_and_grads(fn_a, fn_b, inputs, rtol=1e-9, atol=1e-10):
+    """fn_a and fn_b give the same output and the same input gradients on `inputs`."""
+    for a, b in zip(outputs_and_grads(fn_a, inputs), outputs_and_grads(fn_b, inputs), strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 seeds = st.integers(0, 2**16)
 broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)

@@ -18,6 +18,8 @@ from minitransformer.tokenizers import (
     t5_sentinel_tokens,
 )
 from minitransformer.tokenizers.pretokenize import split_chunks, split_on_special_tokens, split_words
+from minitransformer.tokenizers.bpe_merges import PlainMergeTrainer
+from minitransformer.tokenizers.bpe_trainer import FastMergeTrainer
 
 CORPUS = (
     "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox doesn't!\n"
@@ -199,6 +201,73 @@ def test_word_training_matches_naive_recount_on_real_text():
     tok.train(CORPUS, vocab_size=5 + alphabet + 120, min_frequency=2)
     assert len(expected) == 120 and tok.merges == expected
     assert tok.tokenize(CORPUS) == [symbol for word in words for symbol in final_words_of(word, expected)]
+
+
+# ---------------------------------------------------------------------------
+# The fast trainer learns exactly what the package's plain reference learns
+
+
+def run_trainer(trainer, first_id, num_merges, min_frequency, forbidden):
+    """The loop BPETokenizer.train runs, on bare symbol ids."""
+    merges = []
+    while len(merges) < num_merges:
+        best = trainer.most_frequent_pair()
+        if best is None or best[1] < min_frequency:
+            break
+        if best[0] in forbidden:
+            trainer.forbid(best[0])
+            continue
+        trainer.merge(best[0], first_id + len(merges))
+        merges.append(best)
+    return merges
+
+
+symbol_words = st.lists(st.integers(0, 3), max_size=8)  # symbols 0..3; merged ids start at 4
+symbol_corpora = st.lists(st.tuples(symbol_words, st.integers(1, 4)), min_size=1, max_size=20)  # (word, frequency)
+base_pairs = st.sets(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=3)
+
+
+@settings(deadline=None, max_examples=60)
+@given(corpus=symbol_corpora, num_merges=st.integers(0, 20), min_frequency=st.integers(1, 3), forbidden=base_pairs)
+def test_fast_trainer_equals_the_plain_reference_on_symbol_lists(corpus, num_merges, min_frequency, forbidden):
+    words, freqs = [list(w) for w, _ in corpus], [f for _, f in corpus]
+    plain = PlainMergeTrainer(words, freqs)
+    fast = FastMergeTrainer([list(w) for w in words], freqs)
+    expected = run_trainer(plain, 4, num_merges, min_frequency, forbidden)
+    assert run_trainer(fast, 4, num_merges, min_frequency, forbidden) == expected  # pairs and counts
+    assert fast.words == plain.words
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    text=st.text(alphabet="ab cé\n", min_size=1, max_size=80),
+    kind=st.sampled_from(["word", "byte"]),
+    extra_merges=st.integers(0, 30),
+    min_frequency=st.integers(1, 3),
+)
+def test_fast_and_plain_training_give_the_same_tokenizer(text, kind, extra_merges, min_frequency):
+    # "ab</w>" / "Ġab" are special tokens, so training has to forbid the merges that would spell them.
+    specials = ["[UNK]", "ab</w>"] if kind == "word" else ["<|endoftext|>", "Ġab"]
+    alphabet = len(set(text) - set(" \n")) + 1 if kind == "word" else 256
+    if kind == "word" and not text.split():
+        return  # no words: training rightly refuses an empty corpus
+    trained = {}
+    for algorithm in ("plain", "fast"):
+        tok = BPETokenizer(kind=kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tok.train(text, len(specials) + alphabet + extra_merges, min_frequency, specials, algorithm=algorithm)
+        trained[algorithm] = tok
+    assert trained["fast"].merges == trained["plain"].merges
+    assert trained["fast"].to_dict() == trained["plain"].to_dict()
+
+
+@pytest.mark.parametrize("kind", ["word", "byte"])
+def test_fast_and_plain_training_agree_on_real_text(kind):
+    fast, plain = train(kind), train(kind, algorithm="plain")
+    assert len(fast.merges) > 50 and fast.merges == plain.merges
+    with pytest.raises(ValueError, match="algorithm"):
+        BPETokenizer(kind=kind).train(CORPUS, 300, algorithm="quick")
 
 
 # ---------------------------------------------------------------------------

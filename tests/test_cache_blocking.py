@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 import minitransformer as mt
 from minitransformer import functional as F
 from minitransformer.cache_blocking import block_elements, row_blocks
-from helpers import leaf, random_leaf, seeds
+from helpers import outputs_and_grads, random_leaf, seeds
 
 
 @given(n_rows=st.integers(0, 50), row_size=st.integers(0, 40), block=st.integers(1, 100))
@@ -20,20 +20,11 @@ def test_row_blocks_cover_every_row_once_in_order(n_rows, row_size, block):
     assert all(b.stop - b.start <= max(1, block // max(1, row_size)) for b in blocks)
 
 
-def outputs_and_grads(fn, inputs):
-    """fn's output and its inputs' gradients for a fixed random weighting of the output."""
-    copies = [leaf(t.data.copy()) for t in inputs]
-    out = fn(*copies)
-    weights = np.random.default_rng(5).standard_normal(out.shape)
-    (out * weights).sum().backward()
-    return [out.data] + [c.grad for c in copies]
-
-
 def assert_blocking_changes_nothing(fn, inputs):
     with block_elements(1 << 30):  # everything in one block
-        whole = outputs_and_grads(fn, inputs)
+        whole = outputs_and_grads(fn, inputs, seed=5)
     with block_elements(5):  # a row or a batch element per block
-        blocked = outputs_and_grads(fn, inputs)
+        blocked = outputs_and_grads(fn, inputs, seed=5)
     for a, b in zip(whole, blocked):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
@@ -45,10 +36,11 @@ def test_gelu(approximate, shape, seed):
 
 
 @given(shape=st.sampled_from([((6, 4), (4,)), ((3, 5, 4), (4,)), ((3, 2, 3), (2, 3))]), seed=seeds)
-def test_layer_norm(shape, seed):
+def test_layer_norm_and_rms_norm(shape, seed):
     x_shape, normalized = shape
     inputs = [random_leaf(x_shape, seed), random_leaf(normalized, seed + 1), random_leaf(normalized, seed + 2)]
     assert_blocking_changes_nothing(lambda x, w, b: F.layer_norm(x, normalized, w, b), inputs)
+    assert_blocking_changes_nothing(lambda x, w: F.rms_norm(x, normalized, w), inputs[:2])
 
 
 @given(lead=st.sampled_from([(), (3,), (4, 2)]), seed=seeds,

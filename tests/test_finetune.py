@@ -5,11 +5,11 @@ import pytest
 
 import minitransformer as mt
 from minitransformer import functional as F
-from minitransformer.finetune import (GPT1_LM_WEIGHT, BERTClassifier, BPEExampleEncoder, GPTClassifier,
+from minitransformer.finetune import (GPT1_LM_WEIGHT, BERTClassifier, BPEExampleEncoder, ExampleEncoder, GPTClassifier,
                                       LabelledData, acceptability_task, finetune, read_labelled_file)
-from minitransformer.models import BERT, GPT, bert_config, gpt_config
+from minitransformer.models import BERT, GPT, bert_config, build_model, gpt_config
 from minitransformer.objectives import causal_lm_targets
-from minitransformer.tokenizers import BPETokenizer
+from minitransformer.tokenizers import BPETokenizer, WordPieceTokenizer
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<|endoftext|>"]
 
@@ -126,3 +126,32 @@ def test_finetune_command_on_the_real_pretrained_bert(tmp_path, capsys):
                  "--batch-size", "4", "--lr", "0.005"]) == 0
     out = capsys.readouterr().out
     assert "fine-tuning bert (pretrained init)" in out and "held-out accuracy" in out
+
+
+def test_one_encoder_frames_bert_examples_as_bert_s_own_tokenizer_does():
+    """The same ExampleEncoder serves a BPE and a real BERT's WordPiece: the frame is the model's."""
+    wordpiece = WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "##s", "on",
+                                    "mat", "."])
+    encoder = ExampleEncoder.for_model(small("bert", wordpiece.vocab_size), wordpiece)
+    data = LabelledData(["The cats sat.", "the mat"], ["on the mat", "cat"], np.array([0, 1]), ["a", "b"])
+    ids, types, lengths = encoder.batch(data, [0, 1])
+    for row, (a, b) in enumerate(zip(data.texts_a, data.texts_b)):
+        expected = wordpiece.encode(a, b)
+        assert ids[row, :lengths[row]].tolist() == expected.input_ids
+        assert types[row, :lengths[row]].tolist() == expected.token_type_ids
+    assert (ids[1, lengths[1]:] == wordpiece.token_to_id("[PAD]")).all()
+    with pytest.raises(ValueError, match="finetune supports gpt and bert checkpoints, not 't5'"):
+        ExampleEncoder.for_model(build_model("t5", "micro"), wordpiece)
+
+
+def test_finetune_needs_no_model_name_and_still_takes_the_older_call(tokenizer):
+    data = LabelledData(["the cat sat on the mat", "a dog ran to the park"] * 4, None, np.array([0, 1] * 4),
+                        ["cat", "dog"])
+    results = []
+    for older_call in (False, True):
+        mt.manual_seed(0)
+        clf = GPTClassifier(small("gpt", tokenizer.vocab_size), 2)
+        encoder = ExampleEncoder.for_model(clf.gpt, tokenizer)
+        args = ("gpt", clf, encoder, data, data) if older_call else (clf, encoder, data, data)
+        results.append(finetune(*args, epochs=2, batch_size=4, lr=0.1, log=lambda *_: None))
+    assert results[0] == results[1]

@@ -286,3 +286,102 @@ def test_generation_window_past_the_context_jumps_by_half_a_context():
     for length, start in zip(range(1, 20), starts):
         assert 4 <= length - start <= 8 or length <= 8  # at least half a context, never more than one
     assert sorted(set(starts)) == [0, 4, 8, 12]  # the cache is rebuilt only when the window moves
+
+
+def test_generate_tokens_pads_finished_rows_with_the_stop_token_and_stops_when_all_are_done():
+    from minitransformer.models.generation import generate_tokens
+
+    picks = [[1, 2], [3, 0], [2, 1]]  # the greedy choice of each step for two rows; 2 is the stop token
+    calls = []
+
+    def next_logits(ids):
+        calls.append(ids.shape[1])
+        return np.eye(4)[picks[len(calls) - 1]]
+
+    out = generate_tokens(np.array([[0], [0]]), next_logits, 10, temperature=0, stop_token=2)
+    assert out.tolist() == [[0, 1, 3, 2], [0, 2, 2, 2]]  # row 1 keeps writing its stop token
+    assert calls == [1, 2, 3]  # each step sees the tokens so far; no step after both rows stopped
+
+
+def test_each_model_knows_its_layers_and_its_type_name():
+    from minitransformer.models import model_type_of
+
+    assert tiny("gpt", n_layers=3).n_transformer_layers == 3
+    assert tiny("bert", n_layers=2).n_transformer_layers == 2
+    assert tiny("t5", n_layers=2).n_transformer_layers == 4  # encoder + decoder
+    assert [model_type_of(tiny(kind)) for kind in ("gpt", "bert", "t5")] == ["gpt", "bert", "t5"]
+    assert model_type_of(T5) == "t5"
+    with pytest.raises(ValueError, match="none of the model types"):
+        model_type_of(mt.nn.Linear(2, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# the norm (and activation) is a config choice
+# ---------------------------------------------------------------------------------------------
+
+
+def rms_model(kind, **overrides):
+    mt.manual_seed(0)
+    return tiny(kind, norm="rmsnorm", **overrides)
+
+
+def norm_layers(model):
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, (mt.nn.LayerNorm, mt.nn.RMSNorm))]
+
+
+@pytest.mark.parametrize("kind", ["gpt", "bert", "t5"])
+def test_layernorm_stays_the_default_with_unchanged_parameter_names(kind):
+    model = tiny(kind)
+    assert model.config.norm == "layernorm" and norm_layers(model)
+    assert all(isinstance(m, mt.nn.LayerNorm) for _, m in norm_layers(model))
+    names = {name for name, _ in model.named_parameters()}
+    assert {f"{name}.bias" for name, _ in norm_layers(model)} <= names  # LayerNorm keeps its shift
+
+
+@pytest.mark.parametrize("kind", ["gpt", "bert", "t5"])
+def test_rmsnorm_models_start_with_unit_gains_and_train_a_step(kind):
+    model = rms_model(kind)
+    norms = norm_layers(model)
+    assert norms and all(isinstance(m, mt.nn.RMSNorm) for _, m in norms)
+    for name, m in norms:  # found by role (Module.gains), so N(0, 0.02) never reaches them
+        np.testing.assert_array_equal(m.weight.data, 1.0, err_msg=name)
+        assert not hasattr(m, "bias")
+    x = ids((2, 6))
+    losses = {"gpt": lambda: model(x, ids((2, 6), 1))[1], "bert": lambda: model.mlm(x, ids((2, 6), 1))[1],
+              "t5": lambda: model(x, ids((2, 5), 1))[1]}
+    opt = optim.AdamW(model.parameters(), lr=1e-2)
+    before = model.state_dict()
+    loss = losses[kind]()
+    loss.backward()
+    opt.step()
+    assert np.isfinite(loss.item()) and all(np.all(np.isfinite(p.data)) for p in model.parameters())
+    changed = [name for name, p in model.named_parameters() if not np.array_equal(p.data, before[name])]
+    assert any(name.endswith("ln_mlp.weight") for name in changed)  # the gains learn too
+    assert losses[kind]().item() < loss.item()
+
+
+def test_rmsnorm_models_gradcheck_every_parameter():
+    x = ids((2, 6))
+    gpt = randomize(rms_model("gpt")).double()
+    check_every_parameter(gpt, lambda: gpt(x, ids((2, 6), 1))[1])
+    bert = randomize(rms_model("bert")).double()
+    check_every_parameter(bert, lambda: bert.mlm(x, ids((2, 6), 2))[1])
+    t5 = randomize(rms_model("t5")).double()
+    check_every_parameter(t5, lambda: t5(x, ids((2, 5), 1))[1])
+
+
+def test_every_norm_the_factory_builds_declares_its_gain():
+    for name in mt.nn.NORMS:
+        norm = mt.nn.make_norm(name, 4)
+        assert [id(p) for p in norm.gains()] == [id(norm.weight)], name
+    with pytest.raises(ValueError, match=r"unknown norm 'batchnorm'; choose one of 'layernorm', 'rmsnorm'"):
+        tiny("gpt", norm="batchnorm")
+
+
+@pytest.mark.parametrize("kind", ["bert", "t5"])
+def test_bert_and_t5_take_the_activation_from_their_config(kind):
+    model = tiny(kind, activation="relu")
+    assert all(block.mlp.activation == "relu" for block in model.modules()
+               if isinstance(block, mt.nn.TransformerBlock))
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        tiny(kind, activation="swish")

@@ -79,6 +79,35 @@ def test_layer_norm_normalizes_and_starts_as_identity_affine():
     np.testing.assert_allclose(y.var(axis=-1), 1.0, rtol=1e-5)  # var / (var + eps) with eps=1e-5
 
 
+@pytest.mark.parametrize("eps", [None, 1e-6])
+def test_rms_norm_gradcheck_and_starts_as_identity_gain(eps):
+    layer = nn.RMSNorm(5, eps=eps)
+    np.testing.assert_array_equal(layer.weight.data, np.ones(5))
+    assert [name for name, _ in layer.named_parameters()] == ["weight"] and layer.gains() == [layer.weight]
+    x = np.random.default_rng(0).standard_normal((3, 5)) * 5 + 2
+    y = layer.double()(leaf(x)).data
+    np.testing.assert_allclose((y ** 2).mean(axis=-1), 1.0, rtol=1e-5)  # unit root mean square
+    randomize(layer)
+    assert gradcheck_module(layer, layer, [random_leaf((2, 3, 5), seed=2)])
+    plain = nn.RMSNorm(5, eps=eps, elementwise_affine=False)
+    assert plain.parameters() == [] and plain.gains() == []
+    assert gradcheck(plain, [random_leaf((3, 5), seed=3)])
+    assert repr(nn.RMSNorm(4)) == "RMSNorm((4,), eps=None)"
+
+
+@pytest.mark.parametrize("cross_attention", [False, True])
+def test_transformer_block_with_rms_norm(cross_attention):
+    block = randomize(nn.TransformerBlock(D_MODEL, N_HEADS, D_FF, cross_attention=cross_attention, norm="rmsnorm"),
+                      seed=14)
+    norms = [block.ln_attn, block.ln_mlp] + ([block.ln_cross] if cross_attention else [])
+    assert all(isinstance(norm, nn.RMSNorm) for norm in norms)
+    assert not any(name.startswith("ln") and name.endswith("bias") for name, _ in block.named_parameters())
+    inputs = [random_leaf((2, 4, D_MODEL), seed=15)] + ([random_leaf((2, 3, D_MODEL), seed=16)] if cross_attention else [])
+    assert gradcheck_module(block, lambda x, memory=None: block(x, memory, is_causal=True), inputs)
+    with pytest.raises(ValueError, match="unknown norm 'groupnorm'; choose one of 'layernorm', 'rmsnorm'"):
+        nn.TransformerBlock(D_MODEL, N_HEADS, D_FF, norm="groupnorm")
+
+
 def test_dropout_gradcheck_seeded_and_identity_in_eval():
     layer = nn.Dropout(0.5)
     x = random_leaf((3, 4), seed=4)
@@ -181,7 +210,7 @@ def test_pre_norm_and_post_norm_differ_in_where_the_norm_goes():
 # ---------------------------------------------------------------------------------------------
 
 erf = np.vectorize(math.erf)
-# F.gelu's erf has relative error < 1.2e-7 (see functional.py); everything else agrees to rounding
+# F.gelu's erf has relative error < 1.2e-7 (see ops/special.py); everything else agrees to rounding
 FORWARD_TOLERANCE = dict(rtol=1e-6, atol=1e-7)
 
 

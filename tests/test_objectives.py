@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minitransformer.corpus import builtin_corpus
+from minitransformer.models import build_model
+from minitransformer.nn import Linear
 from minitransformer.objectives import (
+    CausalLM,
+    MaskedLM,
+    SpanCorruption,
     causal_lm_batch,
     causal_lm_targets,
     corrupt_spans,
@@ -17,7 +23,11 @@ from minitransformer.objectives import (
     span_corruption,
     span_corruption_batch,
     span_corruption_lengths,
+    task_class_for,
+    task_for,
 )
+from minitransformer.pretrain import SPECIAL_TOKENS, make_tokenizer
+from minitransformer.tokenizers import BPETokenizer
 
 # ----------------------------------------------------------------------------- causal LM
 
@@ -515,3 +525,34 @@ def test_pad_batch():
     np.testing.assert_array_equal(mask.sum(axis=1), [3, 1, 0])
     with pytest.raises(ValueError, match="sequences is empty"):
         pad_batch([], pad_id=0)
+
+
+# ----------------------------------------------------------------------------- the tasks
+
+
+def test_each_model_gets_the_task_of_its_paper_built_from_the_model_and_the_tokenizer():
+
+    tokenizer = make_tokenizer(builtin_corpus()[:20000], vocab_size=300)
+    ids = {name: tokenizer.token_to_id(name) for name in SPECIAL_TOKENS}
+    gpt, bert, t5 = (build_model(kind, "micro", vocab_size=300) for kind in ("gpt", "bert", "t5"))
+    assert [task_class_for(model) for model in (gpt, bert, t5)] == [CausalLM, MaskedLM, SpanCorruption]
+    assert task_for(gpt, tokenizer) == CausalLM(context=16)
+    masked = task_for(bert, tokenizer)
+    assert (masked.cls_id, masked.sep_id, masked.mask_id) == (ids["[CLS]"], ids["[SEP]"], ids["[MASK]"])
+    assert masked.special_ids == sorted(ids.values()) and masked.vocab_size == 300
+    spans = task_for(t5, tokenizer)
+    assert spans.sentinel_ids == [ids[f"<extra_id_{i}>"] for i in range(16)]
+    assert (spans.eos_id, spans.pad_id) == (ids["</s>"], ids["[PAD]"])
+    assert SpanCorruption.config_overrides(tokenizer) == {"pad_id": ids["[PAD]"]}
+    assert MaskedLM.default_lr < CausalLM.default_lr == SpanCorruption.default_lr
+    with pytest.raises(ValueError, match="no pretraining task for Linear"):
+        task_class_for(Linear(2, 2))
+
+
+def test_a_tokenizer_without_the_tasks_special_tokens_is_a_clear_error():
+
+    plain = BPETokenizer(kind="byte")
+    plain.train([builtin_corpus()[:20000]], vocab_size=300)  # its only special token: <|endoftext|>
+    with pytest.raises(ValueError, match=r"lacks the special tokens \['\[CLS\]', '\[SEP\]', '\[MASK\]'\].*MaskedLM"):
+        task_for(build_model("bert", "micro", vocab_size=300), plain)
+    task_for(build_model("gpt", "micro", vocab_size=300), plain)  # GPT's task needs none

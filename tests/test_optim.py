@@ -5,9 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minitransformer as mt
 from minitransformer import nn, optim
+from minitransformer.cache_blocking import block_elements
 
 STEPS = 3
 TOLERANCE = dict(rtol=1e-12, atol=1e-15)
@@ -93,19 +95,15 @@ def test_sgd_variants_really_differ():
 # ---------------------------------------------------------------------------------------------
 
 
-def adam_by_hand(start, lr, betas, eps, l2=0.0, decoupled=0.0):
-    """g = grad + l2 p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
-    m_hat = m / (1 - b1^t);  v_hat = v / (1 - b2^t);
-    p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + decoupled * p)."""
-    b1, b2 = betas
+def adam_by_hand(start, lr, betas, eps, l2=0.0, decoupled=0.0, steps=STEPS):
+    """The papers' steps (optim.adam_reference_step: g = grad + l2 p;  m = b1 m + (1-b1) g;
+    v = b2 v + (1-b2) g^2;  m_hat = m / (1 - b1^t);  v_hat = v / (1 - b2^t);
+    p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + decoupled * p)), from `start`."""
     p, trajectory = start.copy(), []
     m, v = np.zeros_like(p), np.zeros_like(p)
-    for t in range(1, STEPS + 1):
-        g = gradient_at(p) + l2 * p
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-        p = p - lr * (m_hat / (np.sqrt(v_hat) + eps) + decoupled * p)
+    for t in range(1, steps + 1):
+        p, m, v = optim.adam_reference_step(p, gradient_at(p), m, v, t, lr, betas, eps,
+                                            weight_decay=decoupled or l2, decoupled=bool(decoupled))
         trajectory.append(p)
     return trajectory
 
@@ -128,6 +126,21 @@ def test_adamw_decouples_weight_decay(eps):
     assert_trajectories_equal(actual, adam_by_hand(start, decoupled=0.2, **kwargs))
     # and the decoupled decay is really different from Adam's L2 decay
     assert not np.allclose(adam_by_hand(start, l2=0.2, **kwargs)[-1], actual[-1])
+
+
+@given(shape=st.sampled_from([(1,), (2, 3), (7, 5), (3, 2, 4)]), seed=st.integers(0, 2**16),
+       lr=st.sampled_from([1e-3, 0.05]), betas=st.sampled_from([(0.9, 0.999), (0.8, 0.95)]),
+       eps=st.sampled_from([1e-8, 0.5]), weight_decay=st.sampled_from([0.0, 0.1]), decoupled=st.booleans(),
+       block=st.sampled_from([4, 1 << 16]))
+@settings(max_examples=30, deadline=None)
+def test_blocked_update_equals_the_reference_step(shape, seed, lr, betas, eps, weight_decay, decoupled, block):
+    """The rearranged, cache-blocked update (run in tiny blocks too) against adam_reference_step."""
+    start = start_point(shape, seed)
+    make = optim.AdamW if decoupled else optim.Adam
+    with block_elements(block):
+        actual = run_optimizer(lambda ps: make(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), start)
+    expected = adam_by_hand(start, lr, betas, eps, **{"decoupled" if decoupled else "l2": weight_decay})
+    assert_trajectories_equal(actual, expected)
 
 
 def test_default_hyperparameters_are_pytorchs():

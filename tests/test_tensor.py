@@ -1,5 +1,7 @@
 """The autograd engine: every primitive against finite differences, and the graph's bookkeeping."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -81,6 +83,7 @@ UNARY = {
     "tanh": (lambda x: x.tanh(), None),
     "sigmoid": (lambda x: x.sigmoid(), None),
     "neg": (lambda x: -x, None),
+    "erf": (lambda x: x.erf(), None),
 }
 
 
@@ -97,6 +100,12 @@ def test_relu_gradcheck_away_from_kink(shape, seed):
     rng = np.random.default_rng(seed)
     values = rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
     assert gradcheck(lambda x: x.relu(), [leaf(values)])
+
+
+def test_erf_values_and_dtype():
+    x = np.linspace(-4, 4, 17)
+    np.testing.assert_allclose(leaf(x).erf().data, [math.erf(v) for v in x], atol=1.3e-7)
+    assert Tensor(x.astype(np.float32)).erf().dtype == np.float32
 
 
 def test_sigmoid_is_stable_for_huge_inputs():
@@ -342,3 +351,24 @@ def test_custom_function_gradchecks_and_trains():
         loss.backward()
         x.data -= 0.01 * x.grad
     assert abs(x.data[0] - 1.0) < 1e-2
+
+
+# ---------------------------------------------------------------------------------------------
+# where the engine's names live
+# ---------------------------------------------------------------------------------------------
+
+
+def test_engine_names_keep_their_old_import_paths():
+    """autograd.py holds Function and no_grad, ops/ the primitives; tensor.py still answers for all."""
+    from minitransformer import autograd, ops, tensor
+    from minitransformer.tensor import Context, Function, Mul, MaskedFill, is_grad_enabled, no_grad, sum_to_shape
+
+    assert Function is autograd.Function and Context is autograd.Context and no_grad is autograd.no_grad
+    assert Mul is ops.Mul and MaskedFill is ops.MaskedFill and mt.Function is Function
+    assert is_grad_enabled is autograd.is_grad_enabled and sum_to_shape is autograd.sum_to_shape
+    assert tensor._tape_recorders is autograd._tape_recorders
+    with no_grad():
+        assert tensor._grad_enabled is False  # read where it lives now, not a stale copy
+    assert tensor._grad_enabled is True
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchOp'"):
+        tensor.NoSuchOp

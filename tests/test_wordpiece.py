@@ -393,7 +393,7 @@ def test_decode_of_any_text_gives_its_words_minus_unknown_ones(minilm, text):
     kept = []
     for word in words:
         pieces = minilm.wordpiece(word)
-        assert all(piece in minilm.token_to_id for piece in pieces)
+        assert all(piece in minilm.vocab for piece in pieces)
         if pieces != ["[UNK]"]:
             assert not pieces[0].startswith("##")
             assert pieces[0] + "".join(piece[2:] for piece in pieces[1:]) == word

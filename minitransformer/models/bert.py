@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .. import functional as F
-from ..nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, Parameter, TransformerBlock
+from ..nn import Dropout, Embedding, Linear, Module, ModuleList, Parameter, TransformerBlock, make_norm
 from ..tensor import Tensor
 from .gpt import check_token_batch
 from .init import config_from_preset, init_weights
@@ -42,6 +42,8 @@ class BertConfig:
     ln_eps: float = 1e-12
     num_labels: int = 0  # > 0 adds a sequence-classification head
     initializer_range: float = 0.02  # std of the N(0, std) initial weights (Hugging Face's name)
+    norm: str = "layernorm"  # or "rmsnorm" (no centering, no bias); see nn/normalization.py
+    activation: str = "gelu"  # of the feed-forward blocks (Hugging Face's hidden_act)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +70,7 @@ class BertEmbeddings(Module):
         self.word_embeddings = Embedding(c.vocab_size, c.d_model)
         self.position_embeddings = Embedding(c.context_length, c.d_model)
         self.token_type_embeddings = Embedding(c.type_vocab_size, c.d_model)
-        self.ln = LayerNorm(c.d_model, eps=c.ln_eps)
+        self.ln = make_norm(c.norm, c.d_model, eps=c.ln_eps)
         self.dropout = Dropout(c.dropout)
 
     def forward(self, ids, token_type_ids):
@@ -83,7 +85,7 @@ class MLMHead(Module):
     def __init__(self, c: BertConfig, word_embeddings: Embedding):
         super().__init__()
         self.dense = Linear(c.d_model, c.d_model)
-        self.ln = LayerNorm(c.d_model, eps=c.ln_eps)
+        self.ln = make_norm(c.norm, c.d_model, eps=c.ln_eps)
         self.bias = Parameter(np.zeros(c.vocab_size, np.float32))
         self._word_embeddings = [word_embeddings]  # a list: shared, not registered twice
 
@@ -98,7 +100,8 @@ class BERT(Module):
         self.config = c = config
         self.embeddings = BertEmbeddings(c)
         self.blocks = ModuleList(
-            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=False, ln_eps=c.ln_eps)
+            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=False, ln_eps=c.ln_eps,
+                             activation=c.activation, norm=c.norm)
             for _ in range(c.n_layers))
         self.pooler = Linear(c.d_model, c.d_model)
         self.mlm_head = MLMHead(c, self.embeddings.word_embeddings)
@@ -162,6 +165,11 @@ class BERT(Module):
         self.config = replace(self.config, num_labels=num_labels)
         self.classifier = Linear(self.config.d_model, num_labels)
         init_weights(self.classifier)
+
+    @property
+    def n_transformer_layers(self) -> int:
+        """Attention layers a token passes through (for the FLOP count in flops.py)."""
+        return len(self.blocks)
 
     def generate(self, *args, **kwargs):
         raise TypeError(

@@ -5,6 +5,9 @@ A language model gives a score (logit) per vocabulary entry; generation turns sc
 - temperature T: sample from softmax(logits / T); T < 1 sharpens, T > 1 flattens;
 - top-k: sample only among the k most likely tokens;
 - top-p (nucleus): sample among the fewest tokens whose probabilities add up to at least p.
+
+`generate_tokens` is the decoding loop itself (choose, append, stop), shared by GPT and T5: each
+model only says how to get the next-token logits for the tokens so far.
 """
 
 from __future__ import annotations
@@ -49,3 +52,24 @@ def choose_next_token(logits: np.ndarray, temperature: float = 1.0, top_k: int |
     draws = rng.random((probs.shape[0], 1))
     chosen = (np.cumsum(probs, axis=-1) < draws).sum(axis=-1)
     return np.minimum(chosen, probs.shape[-1] - 1)
+
+
+def generate_tokens(ids: np.ndarray, next_logits, max_new_tokens: int, temperature: float = 1.0,
+                    top_k: int | None = None, top_p: float | None = None, stop_token: int | None = None,
+                    rng: np.random.Generator | None = None) -> np.ndarray:
+    """Append up to max_new_tokens tokens to each row of `ids` (B, T); returns (B, T + new).
+
+    next_logits(ids) gives the scores (B, V) of the token after the last one of each row.
+    A row that has produced `stop_token` keeps producing it (so all rows stay the same length),
+    and the loop ends early once every row has.
+    """
+    finished = np.zeros(len(ids), dtype=bool)
+    for _ in range(max_new_tokens):
+        next_ids = choose_next_token(next_logits(ids), temperature, top_k, top_p, rng)
+        if stop_token is not None:
+            next_ids = np.where(finished, stop_token, next_ids)
+            finished |= next_ids == stop_token
+        ids = np.concatenate([ids, next_ids[:, None]], axis=1)
+        if stop_token is not None and finished.all():
+            break
+    return ids

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import functional as F
-from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
+from ..nn import Dropout, Embedding, KVCache, Module, ModuleList, TransformerBlock, make_norm
 from ..tensor import Tensor, no_grad
-from .generation import check_sampling_args, choose_next_token
+from .generation import check_sampling_args, generate_tokens
 from .init import config_from_preset, init_weights
 
 
@@ -37,6 +37,7 @@ class GPTConfig:
     dropout: float = 0.0
     activation: str = "gelu_tanh"  # GPT-2's tanh-approximated GELU (faster); "gelu" is the exact one
     bias: bool = True  # False: no biases in Linear and LayerNorm layers, as nanoGPT's default
+    norm: str = "layernorm"  # or "rmsnorm" (LLaMA's: no centering, no bias); see nn/normalization.py
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,9 +85,9 @@ class GPT(Module):
         self.dropout = Dropout(c.dropout)
         self.blocks = ModuleList(
             TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True, activation=c.activation,
-                             bias=c.bias)
+                             bias=c.bias, norm=c.norm)
             for _ in range(c.n_layers))
-        self.ln_final = LayerNorm(c.d_model, bias=c.bias)
+        self.ln_final = make_norm(c.norm, c.d_model, bias=c.bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -150,25 +151,26 @@ class GPT(Module):
         c = self.config
         ids = check_token_batch(ids, c.vocab_size, c.context_length, what="prompt")
         rng = np.random.default_rng(seed) if seed is not None else None
-        was_training = self.training
-        self.eval()
         caches, cache_start, fed = None, 0, 0  # the caches hold ids[:, cache_start:fed]
-        finished = np.zeros(len(ids), dtype=bool)
-        for _ in range(max_new_tokens):
+
+        def next_logits(ids):
+            nonlocal caches, cache_start, fed
             start = self.window_start(ids.shape[1])
             if not use_cache:
-                logits, _ = self(ids[:, start:])
-            else:
-                if caches is None or start != cache_start:  # the window moved: positions changed
-                    caches, cache_start, fed = [KVCache() for _ in self.blocks], start, start
-                logits, _ = self(ids[:, fed:], caches=caches)
-                fed = ids.shape[1]
-            next_ids = choose_next_token(logits.data[:, -1], temperature, top_k, top_p, rng)
-            if stop_token is not None:
-                next_ids = np.where(finished, stop_token, next_ids)
-                finished |= next_ids == stop_token
-            ids = np.concatenate([ids, next_ids[:, None]], axis=1)
-            if stop_token is not None and finished.all():
-                break
+                return self(ids[:, start:])[0].data[:, -1]
+            if caches is None or start != cache_start:  # the window moved: positions changed
+                caches, cache_start, fed = [KVCache() for _ in self.blocks], start, start
+            logits, _ = self(ids[:, fed:], caches=caches)
+            fed = ids.shape[1]
+            return logits.data[:, -1]
+
+        was_training = self.training
+        self.eval()
+        ids = generate_tokens(ids, next_logits, max_new_tokens, temperature, top_k, top_p, stop_token, rng)
         self.train(was_training)
         return ids
+
+    @property
+    def n_transformer_layers(self) -> int:
+        """Attention layers a token passes through (for the FLOP count in flops.py)."""
+        return len(self.blocks)

@@ -1,6 +1,9 @@
 """How the models start: the initialization of GPT-2 and BERT, shared by all three models.
 
-Weights ~ N(0, 0.02), biases 0, LayerNorm gains 1 (Radford et al. 2019; Devlin et al. 2019).
+Weights ~ N(0, 0.02), biases 0, norm gains 1 (Radford et al. 2019; Devlin et al. 2019).  Gains are
+found by their role, not by their layer's class: every module lists its gains in `gains()` (a
+norm's weight), so a LayerNorm, an RMSNorm or any future norm starts at 1.
+
 GPT-2 also scales the two projections that add into the residual stream (attention's out_proj
 and the MLP's fc2) by 1/sqrt(2 n_layers): a deep stack adds 2 n_layers such terms, so their sum
 keeps a variance that does not grow with depth.
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import math
 
-from ..nn import LayerNorm
 from ..nn.layers import normal
 
 STD = 0.02
@@ -18,7 +20,7 @@ STD = 0.02
 
 def init_weights(model, residual_layers: int | None = None, std: float = STD) -> None:
     """Initialize every parameter of `model` in place; residual_layers=None skips the depth scaling."""
-    gains = {id(m.weight) for m in model.modules() if isinstance(m, LayerNorm) and m.weight is not None}
+    gains = {id(p) for module in model.modules() for p in module.gains()}
     residual_std = std / math.sqrt(2 * residual_layers) if residual_layers else std
     for name, p in model.named_parameters():
         if id(p) in gains:

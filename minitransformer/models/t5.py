@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import functional as F
-from ..nn import Dropout, Embedding, KVCache, LayerNorm, Module, ModuleList, TransformerBlock
+from ..nn import Dropout, Embedding, KVCache, Module, ModuleList, TransformerBlock, make_norm
 from ..tensor import Tensor, no_grad
-from .generation import check_sampling_args, choose_next_token
+from .generation import check_sampling_args, generate_tokens
 from .gpt import check_token_batch
 from .init import config_from_preset, init_weights
 
@@ -42,6 +42,8 @@ class T5Config:
     d_ff: int = 512
     dropout: float = 0.0
     pad_id: int = 0  # also the decoder's start token, as in T5
+    norm: str = "layernorm"  # "rmsnorm" is T5's own (no centering, no bias); see nn/normalization.py
+    activation: str = "gelu"  # of the feed-forward blocks; "relu" is T5 v1.0's
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,12 +68,14 @@ class T5(Module):
         self.encoder_positions = Embedding(c.context_length, c.d_model)
         self.decoder_positions = Embedding(c.context_length, c.d_model)
         self.dropout = Dropout(c.dropout)
-        self.encoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True)
+        self.encoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True,
+                                                   activation=c.activation, norm=c.norm)
                                   for _ in range(c.n_layers))
-        self.encoder_ln = LayerNorm(c.d_model)
+        self.encoder_ln = make_norm(c.norm, c.d_model)
         self.decoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True,
-                                                   cross_attention=True) for _ in range(c.n_layers))
-        self.decoder_ln = LayerNorm(c.d_model)
+                                                   cross_attention=True, activation=c.activation, norm=c.norm)
+                                  for _ in range(c.n_layers))
+        self.decoder_ln = make_norm(c.norm, c.d_model)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -142,18 +146,17 @@ class T5(Module):
         was_training = self.training
         self.eval()
         memory, padding = self.encode(input_ids)
-        out = np.full((memory.shape[0], 1), c.pad_id, dtype=np.int64)
+        start = np.full((memory.shape[0], 1), c.pad_id, dtype=np.int64)
         caches = [(KVCache(), KVCache()) for _ in self.decoder] if use_cache else None
-        finished = np.zeros(len(out), dtype=bool)
-        for _ in range(max_new_tokens):
-            new = out[:, -1:] if use_cache else out
-            logits = self.decode(new, memory, padding, caches=caches)
-            next_ids = choose_next_token(logits.data[:, -1], temperature, top_k, top_p, rng)
-            if stop_token is not None:
-                next_ids = np.where(finished, stop_token, next_ids)
-                finished |= next_ids == stop_token
-            out = np.concatenate([out, next_ids[:, None]], axis=1)
-            if stop_token is not None and finished.all():
-                break
+
+        def next_logits(out):  # with the cache, only the newest token is fed
+            return self.decode(out[:, -1:] if use_cache else out, memory, padding, caches=caches).data[:, -1]
+
+        out = generate_tokens(start, next_logits, max_new_tokens, temperature, top_k, top_p, stop_token, rng)
         self.train(was_training)
         return out[:, 1:]
+
+    @property
+    def n_transformer_layers(self) -> int:
+        """Attention layers of the encoder plus the decoder (for the FLOP count in flops.py)."""
+        return len(self.encoder) + len(self.decoder)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 from .layers import Linear
 from .module import Module
 
@@ -27,7 +27,7 @@ def _boolean_mask(mask, name: str) -> np.ndarray:
     """The mask as a bool array.  Other dtypes are refused, not cast: a float mask is additive in
     PyTorch (0 = attend) and a Hugging Face attention_mask is 1 at real tokens, so casting either
     to bool would silently flip its meaning."""
-    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    array = np.asarray(unwrap(mask))
     if array.dtype != bool:
         raise TypeError(f"{name} must be a boolean array, got dtype {array.dtype}; build it with a "
                         f"comparison, e.g. attention_mask == 0 for padding")

@@ -1,4 +1,4 @@
-"""The basic layers: Linear, Embedding, LayerNorm, Dropout, GELU and the feed-forward block.
+"""The basic layers: Linear, Embedding, Dropout, GELU and the feed-forward block (norms: normalization.py).
 
 Initializations follow PyTorch's defaults (noted at each layer), so a model built here starts where
 the same model would in PyTorch.  Models may re-initialize (GPT-2 and BERT use N(0, 0.02)).
@@ -6,6 +6,7 @@ the same model would in PyTorch.  Models may re-initialize (GPT-2 and BERT use N
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from .. import functional as F
 from ..seed import get_rng
 from .module import Module, Parameter
+from .normalization import LayerNorm  # noqa: F401  (its old home: nn.layers.LayerNorm still works)
 
 
 def uniform(shape, bound):
@@ -59,26 +61,6 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
-class LayerNorm(Module):
-    """Normalize each vector to zero mean and unit variance, then scale and shift.  Init: w = 1, b = 0.
-
-    bias=False keeps the scale but drops the shift (as nanoGPT's bias-free models do).
-    """
-
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True):
-        super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.eps = eps
-        self.weight = Parameter(np.ones(self.normalized_shape, np.float32)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine and bias else None
-
-    def forward(self, x):
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}"
-
-
 class Dropout(Module):
     """Zero each element with probability p during training (scaling the rest by 1/(1-p))."""
 
@@ -107,26 +89,36 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+# The feed-forward block's nonlinearity, by the name a config gives it.
+ACTIVATIONS = {
+    "gelu": F.gelu,  # exact: x Phi(x) (BERT, nanoGPT)
+    "gelu_tanh": functools.partial(F.gelu, approximate="tanh"),  # GPT-2's approximation
+    "relu": F.relu,  # the original Transformer, T5 v1.0
+}
+
+
+def activation_function(name: str):
+    """The function a config's activation name stands for (see ACTIVATIONS)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(repr(n) for n in ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
 class FeedForward(Module):
-    """The position-wise MLP of a transformer block: dropout(fc2(gelu(fc1(x)))), d -> d_ff -> d.
+    """The position-wise MLP of a transformer block: dropout(fc2(act(fc1(x)))), d -> d_ff -> d.
 
     Attention mixes information *between* positions; this block then transforms each position on
     its own, with most of the block's parameters (d_ff is usually 4 d: GPT-1 used 768 -> 3072).
+    `activation` names the nonlinearity act (ACTIVATIONS): "gelu", "gelu_tanh" or "relu".
     """
 
     def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "gelu", bias: bool = True):
         super().__init__()
-        if activation not in ("gelu", "gelu_tanh", "relu"):
-            raise ValueError(f"FeedForward: activation must be 'gelu', 'gelu_tanh' or 'relu', got {activation!r}")
         self.activation = activation
+        self._act = activation_function(activation)  # a function, not a layer: nothing to register
         self.fc1 = Linear(d_model, d_ff, bias)
         self.fc2 = Linear(d_ff, d_model, bias)
         self.dropout = Dropout(dropout)
 
     def forward(self, x):
-        h = self.fc1(x)
-        if self.activation == "relu":
-            h = h.relu()
-        else:
-            h = F.gelu(h, approximate="tanh" if self.activation == "gelu_tanh" else "none")
-        return self.dropout(self.fc2(h))
+        return self.dropout(self.fc2(self._act(self.fc1(x))))

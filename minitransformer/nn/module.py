@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -41,7 +41,7 @@ class Parameter(Tensor):
     """A weight: a float tensor that always requires grad (float32 unless given a float64 array)."""
 
     def __init__(self, data, dtype=None):
-        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        array = np.asarray(unwrap(data))
         # Python floats and lists become float64 in NumPy; only an explicit float64 array stays float64.
         given_float64 = isinstance(data, (np.ndarray, Tensor)) and array.dtype == np.float64
         if dtype is None and not given_float64:
@@ -74,6 +74,14 @@ class Module:
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def gains(self) -> list:
+        """This module's own parameters that multiply its output and so start at 1: a norm's gain.
+
+        Most modules have none.  Model initialization (models/init.py) asks every module, so a new
+        kind of norm only has to list its gain here to be initialized right.
+        """
+        return []
 
     def __call__(self, *args, **kwargs):
         if _forward_observers:

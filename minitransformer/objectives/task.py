@@ -1,0 +1,69 @@
+"""A pretraining task: one objective as the trainer and the command line use it.
+
+The trainer (train.py) asks a task for three things only, so it never needs to know the model:
+
+    task.batch(ids, batch_size, rng) -> a batch cut from the token stream
+    task.loss(model, batch)          -> the scalar loss Tensor to minimize
+    task.context                     -> tokens per row (for the tokens/s figure)
+
+The command line (`pretrain`, `generate`) asks the rest, again without naming a model:
+
+    Task.model_class         the model this objective pretrains (GPT, BERT or T5)
+    Task.special_tokens      the special tokens the tokenizer must have
+    Task.default_lr          the peak learning rate that trains it well here
+    Task.demo_text           the text the demos feed the model
+    Task.from_model(model, tokenizer)   the task for this model's sizes and this tokenizer's ids
+    Task.config_overrides(tokenizer)    model config fields that depend on the tokenizer
+    task.show_before_training, task.show, task.generate_text    what the model does with text
+
+Each objective module (causal_lm.py, masked_lm.py, span_corruption.py) defines one subclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def indent(text: str) -> str:
+    """Every line of `text` indented by four spaces, to set samples apart from the log."""
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+class PretrainingTask:
+    """The parts every task shares; subclasses are dataclasses holding the task's sizes and ids."""
+
+    model_class: type
+    special_tokens: tuple = ()
+    default_lr: float = 3e-3
+    demo_text: str = ""
+
+    @classmethod
+    def from_model(cls, model, tokenizer) -> "PretrainingTask":  # pragma: no cover - every task defines it
+        raise NotImplementedError
+
+    @classmethod
+    def config_overrides(cls, tokenizer) -> dict:
+        """Model config fields to set from the tokenizer when building a fresh model (none by default)."""
+        return {}
+
+    @classmethod
+    def special_token_ids(cls, tokenizer) -> dict:
+        """name -> id of each special token the task needs, or a clear error naming the missing ones."""
+        missing = [name for name in cls.special_tokens if name not in tokenizer.special_tokens]
+        if missing:
+            raise ValueError(f"the tokenizer lacks the special tokens {missing}, which {cls.__name__} needs; "
+                             "train one with make_tokenizer (or without --tokenizer), which adds them all")
+        return {name: tokenizer.token_to_id(name) for name in cls.special_tokens}
+
+    def show_before_training(self, model, tokenizer) -> Iterator[str]:
+        """Lines showing the untrained model at work (nothing, unless a task has a telling demo)."""
+        return iter(())
+
+    def show(self, model, tokenizer, samples: int) -> Iterator[str]:  # pragma: no cover - every task defines it
+        """Lines showing what the model learned, for `samples` samples where that applies."""
+        raise NotImplementedError
+
+    def generate_text(self, model, tokenizer, prompt: str, max_new_tokens: int, temperature: float,
+                      top_k: int | None, top_p: float | None, seed: int | None) -> str:
+        """The text the model writes for `prompt`; the base class lets the model explain why it cannot."""
+        return model.generate()
