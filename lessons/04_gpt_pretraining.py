@@ -359,7 +359,7 @@ if not QUICK:
 #   `trace_backward` for stepping through a backward pass.
 # - `minitransformer/models/gpt.py`: `GPT.forward` (embeddings, blocks, tied output layer),
 #   `reset_parameters` (GPT-2's initialization), `generate` (sampling with the key/value cache).
-# - `minitransformer/objectives.py`: `causal_lm_batch`, and the objectives of BERT and T5 next
+# - `minitransformer/objectives/causal_lm.py`: `causal_lm_batch`, and the objectives of BERT and T5 next
 #   to it for comparison.
 # - `minitransformer/train.py`: the same loop as above, with gradient accumulation, logging,
 #   checkpoints that resume exactly, and a clean stop on Ctrl-C.

@@ -383,7 +383,7 @@ print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/objectives.py`: `mask_tokens`, the 15% and 80/10/10 recipe, and whole-word
+# - `minitransformer/objectives/masked_lm.py`: `mask_tokens`, the 15% and 80/10/10 recipe, and whole-word
 #   masking (all the pieces of a word hidden together) for WordPiece vocabularies.
 # - `minitransformer/models/bert.py`: the post-norm encoder, the MLM head that reuses the word
 #   embeddings as its output layer, the [CLS] pooler and the classifier used for fine-tuning

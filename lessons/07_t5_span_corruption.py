@@ -328,7 +328,7 @@ print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/objectives.py`: `noise_span_counts`, `random_spans_noise_mask`,
+# - `minitransformer/objectives/span_corruption.py`: `noise_span_counts`, `random_spans_noise_mask`,
 #   `corrupt_spans`, `reconstruct_from_span_corruption` and the padded `span_corruption_batch`.
 # - `minitransformer/models/t5.py`: the encoder, the decoder with cross-attention, `shift_right`
 #   (teacher forcing), `generate` with its two caches per layer, and the list of ways this T5
