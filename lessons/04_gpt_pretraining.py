@@ -129,7 +129,7 @@ mt.manual_seed(0)  # the weight initialization draws from the engine's generator
 model = GPT(config)
 print(config)
 print(f"{model.num_parameters():,} parameters, "
-      f"of which the token embedding has {model.token_embedding.weight.size:,}")
+      f"of which the token embedding has {model.token_embedding.weight.numel():,}")
 
 with mt.no_grad():
     window = inputs[:1]

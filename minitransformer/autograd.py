@@ -2,8 +2,8 @@
 
 Reverse-mode automatic differentiation in one idea: every operation records a *node*, which
 `Function` made the output, from which inputs, and what it saved for later.  `loss.backward()`
-(in tensor.py) visits the nodes from the loss back to the leaves; at each one it applies the chain
-rule
+(tensor.py; the walk itself is `walk_backward`, at the end of this file) visits the nodes from the
+loss back to the leaves; at each one it applies the chain rule
 
     dL/d(input) = dL/d(output) * d(output)/d(input)
 
@@ -144,6 +144,66 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     )
     grad = grad.sum(axis=axes, keepdims=True) if axes else grad
     return grad.reshape(shape)
+
+
+# --------------------------------------------------------------------------------------------
+# The walk back: what loss.backward() runs
+# --------------------------------------------------------------------------------------------
+
+
+def topological_order(root) -> list:
+    """Every tensor `root` depends on, each after all its inputs (iterative DFS, no recursion)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for inp in node._ctx.inputs:
+                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+def walk_backward(root, grad: np.ndarray, retain_graph: bool):
+    """Visit the nodes in reverse topological order (each after every node that used it), so a
+    node's gradient is complete, summed over all its uses, before it is passed further down.
+    Yields (node, dL/d(node), what was sent to each input) after each node's backward; leaves get
+    their .grad, a Tensor wrapping the summed array, as the walk reaches them."""
+    grads = {id(root): grad}
+    for node in reversed(topological_order(root)):
+        g = grads.pop(id(node), None)
+        if node._ctx is None:  # a leaf
+            if node.requires_grad and g is not None:
+                g = sum_to_shape(g, node.shape).astype(node.dtype, copy=False)
+                node._grad = Tensor._wrap(g.copy() if node._grad is None else node._grad.data + g)
+            continue
+        ctx = node._ctx
+        if g is None:  # this node does not lead to the output
+            continue
+        input_grads = ctx.function.backward(ctx, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        sent = []
+        for inp, needs, ig in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+            if not needs or ig is None:
+                sent.append(None)
+                continue
+            ig = sum_to_shape(np.asarray(ig), inp.shape)
+            if ig.dtype != inp.dtype:
+                ig = ig.astype(inp.dtype)
+            sent.append(ig)
+            previous = grads.get(id(inp))
+            grads[id(inp)] = ig if previous is None else previous + ig
+        if not retain_graph:
+            ctx.release()
+        yield node, g, tuple(sent)
 
 
 # Last, as tensor.py explains: Function.apply builds Tensors, and tensor.py imports this file.

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import check_input_file
+
 
 class CorpusError(ValueError):
     """The corpus cannot be used; the message names the file and what to do."""
@@ -22,6 +24,12 @@ def builtin_corpus() -> str:
     from pydoc_data.topics import topics
 
     return "\n\n".join(topics[name].strip() for name in sorted(topics)) + "\n"
+
+
+def _hidden(relative: Path) -> bool:
+    """Whether a file inside the corpus folder is hidden (.git/..., .DS_Store); only the part of the
+    path inside the folder counts, so ../corpus or .data/corpus are folders like any other."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _read_text_file(path: Path) -> str:
@@ -43,12 +51,12 @@ def read_corpus(path=None) -> str:
     if not path.exists():
         raise CorpusError(f"corpus not found: {path}")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts))
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
         if not files:
-            raise CorpusError(f"corpus folder {path} has no files")
+            raise CorpusError(f"corpus folder {path} has no files (hidden ones, named .*, are skipped)")
         text = "\n\n".join(_read_text_file(p) for p in files)
     else:
-        text = _read_text_file(path)
+        text = _read_text_file(check_input_file(path, "corpus", CorpusError))
     if not text.strip():
         raise CorpusError(f"corpus {path} is empty")
     return text

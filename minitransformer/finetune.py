@@ -27,7 +27,9 @@ from typing import NamedTuple
 import numpy as np
 
 from . import functional as F
+from .checks import check_positive_int
 from .corpus import builtin_corpus
+from .files import check_input_file
 from .models import BERT, GPT, MODEL_TYPES, model_type, model_type_of
 from .models.init import init_weights
 from .nn import Linear, Module
@@ -62,29 +64,62 @@ class LabelledData:
 
 
 def read_labelled_file(path) -> LabelledData:
-    """A CSV or TSV (by extension, or sniffed) with columns text[,text_b]/text_a,text_b and label."""
+    """A CSV or TSV (by extension, or sniffed) with columns text[,text_b]/text_a,text_b and label.
+
+    Every row must have as many fields as the header and a label; a row that does not is an error
+    naming its line (csv would otherwise fill the gap with None or drop the extra fields).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"dataset not found: {path}")
-    with open(path, encoding="utf-8", newline="") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        delimiter = "\t" if path.suffix == ".tsv" or sample.count("\t") > sample.count(",") else ","
-        rows = list(csv.DictReader(f, delimiter=delimiter))
-    if not rows:
-        raise ValueError(f"{path}: no data rows (the first line must be a header such as text,label)")
-    columns = set(rows[0])
+    header, rows = _read_table(check_input_file(path, "dataset"))
+    columns = set(header)
     first = "text_a" if "text_a" in columns else "text"
     second = "text_b" if "text_b" in columns else None
     if first not in columns or "label" not in columns:
         raise ValueError(f"{path}: needs a header with 'text' (or 'text_a'/'text_b') and 'label' columns, "
-                         f"found {sorted(columns)}")
-    names = sorted({row["label"] for row in rows})
+                         f"found {header}")
+    if not rows:
+        raise ValueError(f"{path}: no data rows (the first line must be a header such as text,label)")
+    for line, row in rows:
+        if not row["label"].strip():
+            raise ValueError(f"{path}, line {line}: the label is empty; give every row a label")
+    names = sorted({row["label"] for _, row in rows})
     if len(names) < 2:
         raise ValueError(f"{path}: needs at least two different labels, found {names}")
-    labels = np.array([names.index(row["label"]) for row in rows])
-    return LabelledData([row[first] for row in rows], [row[second] for row in rows] if second else None,
+    labels = np.array([names.index(row["label"]) for _, row in rows])
+    return LabelledData([row[first] for _, row in rows], [row[second] for _, row in rows] if second else None,
                         labels, names)
+
+
+def _read_table(path: Path) -> tuple:
+    """(header, [(line number, {column: field})]) of a UTF-8 CSV or TSV file; blank lines are skipped."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            sample = f.read(4096)
+            if "\0" in sample:
+                raise ValueError(f"{path} contains NUL bytes: it looks like a binary file, not a CSV/TSV")
+            f.seek(0)
+            delimiter = "\t" if path.suffix == ".tsv" or sample.count("\t") > sample.count(",") else ","
+            reader = csv.reader(f, delimiter=delimiter)
+            header = next(reader, [])
+            if len(set(header)) != len(header):
+                raise ValueError(f"{path}: the header {header} names a column twice")
+            rows = []
+            for fields in reader:
+                if not fields:
+                    continue
+                if len(fields) != len(header):
+                    kind = "tab" if delimiter == "\t" else "comma"
+                    raise ValueError(f"{path}, line {reader.line_num}: {len(fields)} fields, but the header has "
+                                     f"{len(header)}; quote a field that holds a {kind}")
+                rows.append((reader.line_num, dict(zip(header, fields))))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text (byte {error.start}: {error.reason}); "
+                         "convert it to UTF-8 first") from None
+    except csv.Error as error:  # a NUL byte, an unclosed quote, a field of megabytes
+        raise ValueError(f"{path}: not a readable CSV/TSV file ({error})") from None
+    return header, rows
 
 
 def _prose_windows(text: str, words_per_example: int = 10, max_chars: int = 70) -> list:
@@ -133,10 +168,20 @@ def load_task(task: str, test: str | None, seed: int) -> tuple:
         return acceptability_task(seed)
     data = read_labelled_file(task)
     if test:
-        return data, read_labelled_file(test)
+        return data, _with_labels_of(data, read_labelled_file(test), task, test)
     order = np.random.default_rng(seed).permutation(len(data))
     cut = int(len(data) * 0.8)
     return data.subset(order[:cut]), data.subset(order[cut:])
+
+
+def _with_labels_of(train: LabelledData, test: LabelledData, train_name, test_name) -> LabelledData:
+    """`test` with its labels numbered as `train` numbers them (each file sorts its own label names)."""
+    unknown = sorted(set(test.label_names) - set(train.label_names))
+    if unknown:
+        raise ValueError(f"{test_name}: labels {unknown} do not occur in {train_name} "
+                         f"(its labels: {train.label_names})")
+    labels = np.array([train.label_names.index(test.label_names[i]) for i in test.labels])
+    return LabelledData(test.texts_a, test.texts_b, labels, train.label_names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,12 +287,13 @@ class ExampleEncoder:
     """Turns (text_a, text_b) into padded id arrays in the format a model family was fine-tuned with.
 
     Any tokenizer with tokenize(text) and token_to_id(token) works (BPE, WordPiece); `frame`
-    is the family's layout, e.g. GPTClassifier.frame.  `pad_id` is the id of [PAD].
+    is the family's layout, e.g. GPTClassifier.frame.  `pad_id` is the id of [PAD], or of
+    <|endoftext|> for a tokenizer without one (GPT-2's: Hugging Face pads GPT-2 with it too).
     """
 
     def __init__(self, tokenizer, frame, context_length: int):
         self.tokenizer, self.frame, self.context = tokenizer, frame, context_length
-        self.pad_id = tokenizer.token_to_id("[PAD]")
+        self.pad_id = tokenizer.token_to_id("[PAD]" if "[PAD]" in tokenizer.special_tokens else "<|endoftext|>")
 
     @classmethod
     def for_model(cls, model, tokenizer) -> "ExampleEncoder":
@@ -322,6 +368,11 @@ def finetune(classifier, encoder, train_data, test_data, *older_form, epochs=5, 
     """
     if isinstance(classifier, str):
         classifier, encoder, train_data, (test_data,) = encoder, train_data, test_data, older_form
+    check_positive_int(epochs, "finetune: epochs")
+    check_positive_int(batch_size, "finetune: batch_size")
+    for name, data in (("training", train_data), ("held-out", test_data)):
+        if not len(data):
+            raise ValueError(f"finetune: the {name} data is empty")
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     optimizer = SGD(classifier.parameters(), lr=lr, momentum=momentum)

@@ -41,7 +41,7 @@ def counts_flops(model) -> bool:
 def training_flops_per_token(model) -> float:
     """6 N (weights, forward and backward) + 6 L T d (attention scores and mixing)."""
     c = model.config
-    embeddings = sum(p.size for name, p in model.named_parameters() if "position" in name)
+    embeddings = sum(p.numel() for name, p in model.named_parameters() if "position" in name)
     weights = model.num_parameters() - embeddings
     return 6 * weights + 6 * model.n_transformer_layers * c.context_length * c.d_model
 

@@ -50,7 +50,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     for i in checked:
         tensor = inputs[i]
-        analytic = tensor.grad if tensor.grad is not None else np.zeros_like(tensor.data)
+        analytic = tensor.grad.data if tensor.grad is not None else np.zeros_like(tensor.data)
         flat = tensor.data.reshape(-1)  # a view: perturbing it perturbs the input
         if not np.shares_memory(flat, tensor.data):
             raise ValueError(f"gradcheck: {names[i]} is not contiguous; pass a contiguous copy")
@@ -110,13 +110,13 @@ def gradcheck_module(model, loss_fn, samples_per_parameter: int = 4, eps: float 
             raise TypeError(f"gradcheck_module: parameter {name} is {p.dtype}; call model.double() first")
     model.zero_grad()
     loss = loss_fn()
-    if loss.size != 1:
+    if loss.numel() != 1:
         raise ValueError(f"gradcheck_module: loss_fn must return a scalar, got shape {loss.shape}")
     loss.backward()
     rng = np.random.default_rng(seed)
     report = ModuleGradcheckReport()
     for name, p in named:
-        analytic = p.grad if p.grad is not None else np.zeros_like(p.data)
+        analytic = p.grad.data if p.grad is not None else np.zeros_like(p.data)
         flat = p.data.reshape(-1)
         picks = rng.choice(flat.size, size=min(samples_per_parameter, flat.size), replace=False)
         worst_abs = worst_rel = 0.0

@@ -15,25 +15,42 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint
-from .corpus import split_train_val
-from .models import build_model, model_from_config, model_type, model_type_of
+from .corpus import read_corpus, split_train_val
+from .evaluation import HeldOutReport, held_out_report, unigram_counts
+from .models import build_model, model_type, model_type_of
 from .models.demos import fill_spans_t5, guess_masks_bert, sample_gpt  # re-exported: the demos
-from .objectives import NUM_SENTINELS, task_class_for
+from .models.size import config_from_dict
+from .objectives import task_class_for
 from .tokenizers import BPETokenizer
 from .tokenizers.special_tokens import PRETRAINING_SPECIAL_TOKENS, t5_sentinel_tokens
 from .train import TrainConfig, train
 
-SPECIAL_TOKENS = [*PRETRAINING_SPECIAL_TOKENS, *t5_sentinel_tokens(NUM_SENTINELS)]
+# One tokenizer for all three objectives: every special token, and sentinels for contexts up to ~256.
+SPECIAL_TOKENS = [*PRETRAINING_SPECIAL_TOKENS, *t5_sentinel_tokens(16)]
 
-__all__ = ["SPECIAL_TOKENS", "make_tokenizer", "load_tokenizer", "load_trained", "new_model", "split_corpus",
-           "make_task", "train_config", "pretrain", "sample_gpt", "fill_spans_t5", "guess_masks_bert"]
+__all__ = ["SPECIAL_TOKENS", "make_tokenizer", "task_tokenizer", "load_tokenizer", "load_trained", "new_model", "split_corpus",
+           "make_task", "train_config", "pretrain", "evaluate_model", "sample_gpt", "fill_spans_t5",
+           "guess_masks_bert"]
 
 
-def make_tokenizer(text: str, vocab_size: int) -> BPETokenizer:
-    """A byte-level BPE trained on `text`, with every special token of SPECIAL_TOKENS."""
+def make_tokenizer(text: str, vocab_size: int, special_tokens=SPECIAL_TOKENS) -> BPETokenizer:
+    """A byte-level BPE trained on `text`.  By default it holds the special tokens of all three
+    objectives (one tokenizer for a lesson that trains GPT, BERT and T5 on the same ids);
+    `task_tokenizer` gives a model only the ones its task uses."""
     tokenizer = BPETokenizer(kind="byte")
-    tokenizer.train([text], vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    tokenizer.train([text], vocab_size=vocab_size, special_tokens=list(special_tokens))
     return tokenizer
+
+
+def task_tokenizer(kind: str, preset: str, text: str, vocab_size: int, context_length: int | None = None):
+    """A byte-level BPE for pretraining a `kind` model of this preset: only its task's special tokens
+    (T5: as many sentinels as its context needs)."""
+    _, _, presets = model_type(kind)
+    if preset not in presets:
+        raise ValueError(f"unknown {kind} preset {preset!r}; choose one of {sorted(presets)}")
+    context = context_length or presets[preset].context_length
+    task = task_class_for(model_type(kind)[0])
+    return make_tokenizer(text, vocab_size, task.tokenizer_special_tokens(context))
 
 
 def load_tokenizer(path) -> BPETokenizer:
@@ -45,15 +62,32 @@ def load_tokenizer(path) -> BPETokenizer:
 
 
 def load_trained(path):
-    """(model, tokenizer, metadata) from a checkpoint written by `pretrain`."""
+    """(model, tokenizer, metadata) from a checkpoint written by `pretrain`.
+
+    What the file says is checked before the model is built: a sensible config that needs no
+    more weights than the file holds and fits in memory (models/size.py), finite weights.
+    """
     saved = checkpoint.load(path)
     meta = saved.metadata
     if "model_type" not in meta or "tokenizer" not in meta:
         raise checkpoint.CheckpointError(f"{path}: not a minitransformer pretraining checkpoint "
                                          "(no model_type/tokenizer in its metadata)")
-    model = model_from_config(meta["model_type"], meta["model_config"])
+    try:
+        model_class, config_class, _ = model_type(meta["model_type"])
+        config = config_from_dict(config_class, meta.get("model_config"), "model_config",
+                                  stored_weights=sum(array.size for array in saved.weights.values()))
+        tokenizer = BPETokenizer.from_dict(meta["tokenizer"])
+    except MemoryError as error:
+        raise MemoryError(f"{path}: {error}") from None
+    except ValueError as error:  # TokenizerFileError too
+        raise checkpoint.CheckpointError(f"{path}: {error}") from None
+    if tokenizer.vocab_size > config.vocab_size:
+        raise checkpoint.CheckpointError(f"{path}: its tokenizer has {tokenizer.vocab_size} tokens but the model only "
+                                         f"{config.vocab_size} embeddings; the file is damaged")
+    checkpoint.check_finite_weights(path, saved.weights)
+    model = model_class(config)
     checkpoint.load(path, model)
-    return model, BPETokenizer.from_dict(meta["tokenizer"]), meta
+    return model, tokenizer, meta
 
 
 def new_model(kind: str, preset: str, tokenizer, **overrides):
@@ -90,5 +124,29 @@ def pretrain(model, task, tokenizer, train_ids, val_ids, config: TrainConfig, ou
              resume: bool = False, log=print) -> dict:
     """Train `model` on `task`; every checkpoint also holds what `load_trained` needs to rebuild it."""
     metadata = {"model_type": model_type_of(model), "model_config": model.config.to_dict(),
-                "tokenizer": tokenizer.to_dict(), "preset": preset}
+                "tokenizer": tokenizer.to_dict(), "preset": preset,
+                # the unigram baseline of the training split, so `evaluate` can compare on any text later
+                "unigram_counts": unigram_counts(train_ids, model.config.vocab_size).tolist()}
     return train(model, task, train_ids, val_ids, config, out_dir, metadata, resume=resume, log=log)
+
+
+def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> HeldOutReport:
+    """Held-out loss against the baselines (evaluation.py) for a model from `load_trained`.
+
+    No corpus: the validation split of the built-in corpus (the text `pretrain` holds out by
+    default).  A corpus path: a file or folder of text, all of it scored.  The unigram baseline is
+    the training split's, stored in the checkpoint (a checkpoint without it: fitted on the first
+    90% of the text, and only the last 10% is scored).
+    """
+    from .objectives import task_for
+
+    text = read_corpus(corpus)
+    ids = np.array(tokenizer.encode(text), dtype=np.int64)
+    counts = metadata.get("unigram_counts")
+    if corpus is None or counts is None:
+        train_ids, ids = split_train_val(ids)
+        counts = unigram_counts(train_ids, model.config.vocab_size) if counts is None else counts
+    if len(ids) <= model.config.context_length + 1:
+        raise ValueError(f"the text to evaluate has {len(ids):,} tokens, fewer than one window of "
+                         f"{model.config.context_length + 1}; give more text")
+    return held_out_report(model, task_for(model, tokenizer), ids, np.asarray(counts, dtype=np.int64))

@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_open
+from .files import atomic_open, check_input_file, parse_json
 
 __all__ = ["CheckpointError", "save_file", "load_file", "load_metadata"]
 
@@ -82,6 +82,9 @@ _HEADER_ALIGNMENT = 8
 # The reference implementation refuses headers above 100 MB; so do we, so that
 # a corrupt length prefix cannot make us allocate gigabytes.
 _MAX_HEADER_BYTES = 100_000_000
+# NumPy 1.x's limit on dimensions (2.x allows 64); real checkpoints use at most five.
+_MAX_DIMS = 32
+_MAX_ELEMENTS = int(np.iinfo(np.intp).max)  # NumPy counts an array's elements in a signed machine word
 _METADATA_KEY = "__metadata__"
 _TENSOR_INFO_KEYS = {"dtype", "shape", "data_offsets"}
 
@@ -175,7 +178,7 @@ def _tensor_bytes(array: np.ndarray) -> bytes:
 
 def load_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read every tensor of a safetensors file into fresh, writable, native-endian arrays."""
-    path = Path(path)
+    path = _existing_file(path)
     with open(path, "rb") as file:
         tensor_infos, _, data_start = _read_header(file, path)
         tensors = {}
@@ -191,10 +194,18 @@ def load_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
     """Return the `__metadata__` dict of a safetensors file ({} if it has none); the header is fully validated."""
-    path = Path(path)
+    path = _existing_file(path)
     with open(path, "rb") as file:
         _, metadata, _ = _read_header(file, path)
     return metadata
+
+
+def _existing_file(path) -> Path:
+    """`path` as a Path; a folder or a device is refused (a missing file is left to open())."""
+    path = Path(path)
+    if path.exists():
+        check_input_file(path, "safetensors file", CheckpointError)
+    return path
 
 
 def _decode_tensor(raw: bytes, info: dict, name: str, path: Path) -> np.ndarray:
@@ -228,11 +239,8 @@ def _read_header(file, path: Path) -> tuple[dict[str, dict], dict[str, str], int
     if header_length > _MAX_HEADER_BYTES:
         raise CheckpointError(f"{path}: header length {header_length} exceeds the {_MAX_HEADER_BYTES}-byte limit")
 
-    header_bytes = file.read(header_length)
-    try:
-        header = json.loads(header_bytes.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
-    except (UnicodeDecodeError, json.JSONDecodeError, _DuplicateKeyError) as error:
-        raise CheckpointError(f"{path}: header is not valid UTF-8 JSON ({error})") from None
+    header = parse_json(file.read(header_length), CheckpointError, f"{path}: header is not valid UTF-8 JSON",
+                        object_pairs_hook=_reject_duplicate_keys)
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: header must be a JSON object, got {type(header).__name__}")
 
@@ -272,11 +280,17 @@ def _check_tensor_info(name: str, info, path: Path) -> None:
     if set(info) != _TENSOR_INFO_KEYS:
         raise CheckpointError(f"{where}: entry has keys {sorted(info)}, expected {sorted(_TENSOR_INFO_KEYS)}")
     dtype_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-    if dtype_name not in _ITEMSIZE_BY_NAME:
+    if not isinstance(dtype_name, str) or dtype_name not in _ITEMSIZE_BY_NAME:
         raise CheckpointError(f"{where}: unknown or unsupported dtype {dtype_name!r}; "
                               f"supported: {', '.join(_ITEMSIZE_BY_NAME)}")
     if not isinstance(shape, list) or not all(_is_count(size) for size in shape):
         raise CheckpointError(f"{where}: shape must be a list of non-negative integers, got {shape!r}")
+    if len(shape) > _MAX_DIMS:
+        raise CheckpointError(f"{where}: shape has {len(shape)} dimensions, more than the {_MAX_DIMS} an array "
+                              f"can have; the header is corrupt")
+    if math.prod(size for size in shape if size) > _MAX_ELEMENTS:  # NumPy refuses such a shape even when empty
+        raise CheckpointError(f"{where}: shape {shape} has more elements than an array can index; "
+                              f"the header is corrupt")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)):
         raise CheckpointError(f"{where}: data_offsets must be [begin, end] non-negative integers, got {offsets!r}")
     begin, end = offsets

@@ -1,22 +1,28 @@
 """The Tensor: an array that remembers how it was made, and backward() that walks that record back.
 
-A Tensor holds a NumPy array (`data`), its gradient (`grad`, filled by `backward()`), and, if an
-operation made it, that operation's node (`_ctx`, see autograd.py).  `backward()` sorts the nodes
-so each comes after every node that used it, then sweeps them once from the output, applying each
-node's Function.backward (the chain rule) and summing the gradients of tensors used twice.
+A Tensor holds a NumPy array (`data`), its gradient (`grad`, a Tensor filled by `backward()`), and,
+if an operation made it, that operation's node (`_ctx`, see autograd.py).  `backward()` sorts the
+nodes so each comes after every node that used it, then sweeps them once from the output, applying
+each node's Function.backward (the chain rule) and summing the gradients of tensors used twice
+(that walk is autograd.walk_backward).
 
-The operators and methods (`a + b`, `a @ b`, `x.sum()`, `x.exp()`, ...) are one line each: they hand
-the work to an op in `ops/`, where each op keeps its backward beside its forward.
+This file holds what a tensor *is*: its data and gradient, its facts (shape, size(), numel()),
+conversions, in-place writes, the operators (`a + b`, `a @ b`, `x[i]`) and backward().  Its other
+methods (`x.sum()`, `x.exp()`, `x.view(...)`, ...) are in tensor_methods.py; every one is a line
+handing the work to an op in `ops/`, where each op keeps its backward beside its forward.
 
 Conventions, as in PyTorch:
 - new tensors are float32 unless given a NumPy float64 array (float64 is kept: gradchecks use it);
   an operation never silently upcasts float32 to float64;
-- comparisons give boolean tensors, which have no gradient.
+- comparisons give boolean tensors, which have no gradient;
+- everything runs on the CPU, so the only device is "cpu" (accepted wherever torch takes a device).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .tensor_methods import TensorMethods
 
 
 def unwrap(x):
@@ -42,17 +48,21 @@ def _as_array(data, dtype=None) -> np.ndarray:
     return array
 
 
-class Tensor:
+def check_device(device) -> None:
+    """Accept PyTorch's device arguments that mean the CPU (None, "cpu"); refuse the others clearly."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"device {device!r}: minitransformer computes with NumPy on the CPU; use device='cpu'")
+
+
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
-    `data` is the NumPy array; `grad` is filled by `backward()` for leaves with `requires_grad`.
+    `data` is the NumPy array; `grad` is a Tensor filled by `backward()` for leaves with `requires_grad`.
     """
-
-    __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._ctx = None  # the Context of the op that produced this tensor (None for leaves)
         self.requires_grad = False
         if requires_grad:
@@ -63,10 +73,25 @@ class Tensor:
         """Fast constructor for op outputs (no dtype conversion)."""
         t = cls.__new__(cls)
         t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t.grad = None
+        t._grad = None
         t._ctx = None
         t.requires_grad = requires_grad
         return t
+
+    @property
+    def grad(self):
+        """dL/d(this tensor), a Tensor of the same shape, once backward() has reached it (else None)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """Set or clear (None) the gradient; a NumPy array is wrapped in a Tensor."""
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ValueError(f"assigned grad has shape {value.shape} and dtype {value.dtype}, but the tensor "
+                                 f"has shape {self.shape} and dtype {self.dtype}; a gradient must match both")
+        self._grad = value
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and not np.issubdtype(self.data.dtype, np.floating):
@@ -81,8 +106,24 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    device = property(lambda self: "cpu")
     is_leaf = property(lambda self: self._ctx is None)
+
+    def size(self, dim=None):
+        """The shape (a tuple), or the length of one dim: B, T, C = x.size(); x.size(-1)."""
+        if dim is None:
+            return self.data.shape
+        if not self.ndim:
+            raise IndexError(f"size({dim}) of a 0-d tensor: it has no dims (x.size() is ())")
+        return self.data.shape[ops.normalize_dim(dim, self.ndim)]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of dims (x.ndim)."""
+        return self.data.ndim
 
     @property
     def grad_fn(self):
@@ -101,10 +142,45 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    # ---- conversions ----
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements (shape {self.shape}) "
+                               "is ambiguous; use .any() or .all()")
+        return bool(self.data.item())
+
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats a 0-d tensor as its number (as PyTorch)."""
+        return format(self.item(), spec) if self.ndim == 0 else super().__format__(spec)
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t), np.testing.assert_allclose(t, ...): NumPy sees the data (np.array(t): a copy)."""
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """What NumPy does when a Tensor meets an array in one of its functions (a ufunc):
+        - `array + tensor` (and - * / ** @ and comparisons) is the Tensor op, in the graph;
+        - `p.data -= lr * p.grad` (an array updated in place) updates the array with the data;
+        - anything else (np.exp(t), ...) computes on the data and gives an array, as for any array-like.
+        """
+        reflected = _REFLECTED.get(ufunc)
+        if out is None and method == "__call__" and reflected and len(inputs) == 2 and inputs[1] is self:
+            return getattr(self, reflected)(inputs[0])
+        if out is not None:
+            kwargs["out"] = tuple(unwrap(o) for o in out)
+        return getattr(ufunc, method)(*(unwrap(i) for i in inputs), **kwargs)
 
     def numpy(self) -> np.ndarray:
         return self.data
@@ -122,9 +198,49 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.to(np.float64)
 
-    def to(self, dtype) -> "Tensor":
-        """Differentiable cast to another float dtype."""
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def to(self, *args, dtype=None, device=None) -> "Tensor":
+        """x.to(dtype), x.to("cpu"), x.to(other): a differentiable cast between float dtypes; a cast to
+        an integer or bool dtype gives a tensor without gradient."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg.dtype if isinstance(arg, Tensor) else arg
+        check_device(device)
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return self
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            return Tensor._wrap(self.data.astype(dtype))
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    # ---- writing in place (refused where the graph would not see it) ----
+    def _check_in_place(self, what: str, value=None) -> None:
+        if autograd.is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+            raise RuntimeError(
+                f"{what} on a tensor that requires grad would change values the graph has recorded or "
+                "will record; do it under `with mt.no_grad():` (as optimizers and inits do) or on x.detach()")
+
+    def __setitem__(self, index, value):
+        """x[index] = value, in place (e.g. logits[logits < v[:, [-1]]] = -inf), with PyTorch's indexing."""
+        self._check_in_place("x[index] = value", value)
+        ops.set_item(self, index, value)
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value) -> "Tensor":
+        self._check_in_place("fill_")
+        self.data[...] = unwrap(value)
+        return self
+
+    def copy_(self, source) -> "Tensor":
+        """Copy source's values (broadcast to this shape) into this tensor."""
+        self._check_in_place("copy_", source)
+        self.data[...] = unwrap(source)
+        return self
 
     # ---- backpropagation ----
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -159,59 +275,11 @@ class Tensor:
             grad = _as_array(grad, self.data.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"grad has shape {grad.shape} but the tensor has shape {self.shape}")
-        return self._walk_backward(grad, retain_graph)
-
-    def _walk_backward(self, grad, retain_graph):
-        """Visit nodes in reverse topological order (each after every node that used it), so a
-        node's gradient is complete, summed over all its uses, before it is passed further down."""
-        order = self._topological_order()
-        grads = {id(self): grad}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if node._ctx is None:  # a leaf
-                if node.requires_grad and g is not None:
-                    g = sum_to_shape(g, node.shape).astype(node.dtype, copy=False)
-                    node.grad = g.copy() if node.grad is None else node.grad + g
-                continue
-            ctx = node._ctx
-            if g is None:  # this node does not lead to the output
-                continue
-            input_grads = ctx.function.backward(ctx, g)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            sent = []
-            for inp, needs, ig in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-                if not needs or ig is None:
-                    sent.append(None)
-                    continue
-                ig = sum_to_shape(np.asarray(ig), inp.shape)
-                if ig.dtype != inp.dtype:
-                    ig = ig.astype(inp.dtype)
-                sent.append(ig)
-                previous = grads.get(id(inp))
-                grads[id(inp)] = ig if previous is None else previous + ig
-            if not retain_graph:
-                ctx.release()
-            yield node, g, tuple(sent)
+        return autograd.walk_backward(self, grad, retain_graph)
 
     def _topological_order(self) -> list:
-        """Every tensor this one depends on, each after all its inputs (iterative DFS, no recursion)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                for inp in node._ctx.inputs:
-                    if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in visited:
-                        stack.append((inp, False))
-        return order
+        """Every tensor this one depends on, each after all its inputs (autograd.topological_order)."""
+        return autograd.topological_order(self)
 
     # ---- arithmetic (both operand orders): ops/arithmetic.py ----
     def __add__(self, other):
@@ -272,72 +340,20 @@ class Tensor:
     def __ne__(self, other):
         return Tensor._wrap(self.data != unwrap(other))
 
+    def __invert__(self):
+        return Tensor._wrap(~self.data)
+
     __hash__ = object.__hash__  # tensors are identified by object, as in PyTorch
 
-    # ---- reductions: ops/reductions.py ----
-    def sum(self, dim=None, keepdim=False):
-        return ops.Sum.apply(self, dim=dim, keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return ops.Mean.apply(self, dim=dim, keepdim=keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        return ops.Max.apply(self, dim=dim, keepdim=keepdim)
-
-    def var(self, dim=None, keepdim=False, correction=1):
-        """Variance with Bessel's correction by default (divide by N - 1), as torch.var."""
-        return ops.Var.apply(self, dim=dim, keepdim=keepdim, correction=correction)
-
-    # ---- shape: ops/shape.py; indexing: ops/indexing.py ----
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return ops.Reshape.apply(self, shape=shape)
-
-    view = reshape
-
-    def transpose(self, dim0, dim1):
-        axes = list(range(self.ndim))
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return ops.Permute.apply(self, axes=tuple(axes))
-
-    def permute(self, *dims):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return ops.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
-
-    @property
-    def T(self):
-        return ops.Permute.apply(self, axes=tuple(reversed(range(self.ndim))))
-
+    # ---- indexing: ops/indexing.py ----
     def __getitem__(self, index):
         return ops.GetItem.apply(self, index=index)
 
-    def masked_fill(self, mask, value):
-        """Put `value` where `mask` is True (mask broadcasts); no gradient flows to filled places."""
-        return ops.masked_fill(self, mask, value)
 
-    # ---- elementwise functions: ops/pointwise.py, ops/special.py ----
-    def exp(self):
-        return ops.Exp.apply(self)
-
-    def log(self):
-        return ops.Log.apply(self)
-
-    def sqrt(self):
-        return ops.Sqrt.apply(self)
-
-    def tanh(self):
-        return ops.Tanh.apply(self)
-
-    def sigmoid(self):
-        return ops.Sigmoid.apply(self)
-
-    def relu(self):
-        return ops.Relu.apply(self)
-
-    def erf(self):
-        return ops.Erf.apply(self)
+# array (op) tensor, for NumPy's functions behind the operators: the Tensor method that does it
+_REFLECTED = {np.add: "__radd__", np.subtract: "__rsub__", np.multiply: "__rmul__", np.true_divide: "__rtruediv__",
+              np.power: "__rpow__", np.matmul: "__rmatmul__", np.less: "__gt__", np.less_equal: "__ge__",
+              np.greater: "__lt__", np.greater_equal: "__le__", np.equal: "__eq__", np.not_equal: "__ne__"}
 
 
 def _operand(tensor: Tensor, other):
@@ -350,10 +366,10 @@ def _operand(tensor: Tensor, other):
                 "Convert one side first with .float() or .double()."
             )
         return other
-    if isinstance(other, (int, float, bool)):
+    if isinstance(other, (int, float, bool)) and not isinstance(other, np.generic):
         return other  # Python scalars are 'weak': they take the tensor's dtype
     array = np.asarray(other)
-    if np.issubdtype(array.dtype, np.floating) and np.issubdtype(tensor.dtype, np.floating):
+    if np.issubdtype(tensor.dtype, np.floating) and array.dtype.kind in "biuf":  # numbers take a float tensor's dtype
         array = array.astype(tensor.dtype, copy=False)
     return array
 
@@ -361,9 +377,12 @@ def _operand(tensor: Tensor, other):
 # Why these imports come last: Tensor's methods call the ops, and Function.apply (autograd.py) builds
 # Tensors, so the files need each other.  tensor.py and autograd.py each import the other at their
 # end, once their own names exist, and the methods look `ops.Add` up only when they run; so whichever
-# file Python loads first, every name is there by the time anything is called.
-from . import autograd, ops  # noqa: E402
+# file Python loads first, every name is there by the time anything is called.  tensor_methods.py is
+# imported first (Tensor is built from it), so it cannot import the ops itself: it is handed them here.
+from . import autograd, ops, tensor_methods  # noqa: E402
 from .autograd import Context, Function, is_grad_enabled, no_grad, sum_to_shape  # noqa: E402,F401
+
+tensor_methods.ops, tensor_methods.Tensor = ops, Tensor
 
 
 def __getattr__(name):

@@ -17,6 +17,9 @@ and the states of both random generators (batches and dropout), so `--resume` re
 losses of an uninterrupted run.  Ctrl-C finishes the current step, saves, and stops; a loss that
 becomes NaN or inf stops the run and keeps the last good checkpoint.  At the end the run reports
 its FLOP/s against this machine's matmul rate (flops.py), for models that can count their FLOPs.
+SIGTERM (a polite kill) counts as Ctrl-C; a second one stops at once, keeping the last checkpoint.
+A checkpoint is saved only while the weights and the optimizer state are finite: a diverging
+update can leave the loss finite but the weights not, and that is no "good" state to resume.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import numpy as np
 
 from . import checkpoint, seed
 from .allocator import keep_freed_memory
+from .checks import is_integer
+from .files import atomic_write_bytes, remove_stale_temp_files
 from .flops import counts_flops, training_efficiency
 from .objectives import CausalLM, MaskedLM, SpanCorruption  # re-exported: the tasks train() is given
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
@@ -40,7 +45,11 @@ from .tensor import no_grad
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss, the weights or the optimizer state became NaN or infinite."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """A second Ctrl-C (or SIGTERM): training stopped at once, without saving the current step."""
 
 
 @dataclass
@@ -73,27 +82,33 @@ def evaluate(model, task, ids, config: TrainConfig) -> float:
 
 
 class _StopOnCtrlC:
-    """While active, the first Ctrl-C only asks the loop to stop after the current step.
+    """While active, the first Ctrl-C (or SIGTERM) only asks the loop to stop after the current step.
 
-    Python delivers signals to the main thread only; elsewhere (train() run in a worker thread)
-    Ctrl-C keeps its usual meaning.
+    A second one stops at once with TrainingInterrupted, whose message is `second_message()`: the
+    checkpoint on disk is whole either way, since saves are atomic.  Python delivers signals to the
+    main thread only; elsewhere (train() run in a worker thread) Ctrl-C keeps its usual meaning.
     """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, second_message=lambda: "interrupted twice: stopped at once"):
+        self.second_message = second_message
 
     def __enter__(self):
         self.requested = False
-        self._previous = None
+        self._previous = {}
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
         if self.requested:  # a second Ctrl-C: stop at once
-            raise KeyboardInterrupt
+            raise TrainingInterrupted(self.second_message())
         self.requested = True
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
         return False
 
 
@@ -127,6 +142,7 @@ class Trainer:
         self.data_rng = np.random.default_rng(config.seed)  # batches
         seed.manual_seed(config.seed)  # dropout; restore() replaces both states when resuming
         self.step = 0
+        self.saved_step = None  # the step of the last checkpoint this run saved (or resumed from)
         self.tokens_per_step = config.batch_size * config.grad_accum * task.context
 
     def run(self, resume: bool = False) -> dict:
@@ -139,7 +155,7 @@ class Trainer:
         summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
         self.start_time, self.start_step = time.perf_counter(), self.step
         self.train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
-        with _StopOnCtrlC() as ctrl_c:
+        with _StopOnCtrlC(lambda: f"interrupted twice: stopped at once, without saving; {self.kept()}") as ctrl_c:
             while self.step < self.config.steps:
                 step_start = time.perf_counter()
                 lr = self.set_learning_rate()
@@ -171,10 +187,43 @@ class Trainer:
         if not self.checkpoint_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}; start without --resume")
         saved = checkpoint.load(self.checkpoint_path, self.model, self.optimizer)
-        self.step = saved.metadata["step"]
-        self.data_rng.bit_generator.state = saved.metadata["data_rng"]
-        seed.set_rng_state(saved.metadata["engine_rng"])
+        self.restore_counters(saved.metadata)
+        self.saved_step = self.step
+        remove_stale_temp_files(self.checkpoint_path)  # left by a run killed mid-save
+        self.trim_log()
         self.log(f"resumed from {self.checkpoint_path} at step {self.step}")
+
+    def restore_counters(self, metadata: dict) -> None:
+        """The step and both generators' states, or a CheckpointError if the metadata is damaged."""
+        where = f"{self.checkpoint_path}: cannot resume"
+        try:
+            step = metadata["step"]
+            if not is_integer(step) or step < 0:
+                raise ValueError(f"step must be an integer >= 0, got {step!r}")
+            self.data_rng.bit_generator.state = metadata["data_rng"]
+            seed.set_rng_state(metadata["engine_rng"])
+        except KeyError as error:
+            raise checkpoint.CheckpointError(f"{where}: its metadata lacks {error}; the file is damaged") from None
+        except (TypeError, ValueError, OverflowError) as error:
+            raise checkpoint.CheckpointError(f"{where}: {error}; the file is damaged") from None
+        self.step = step
+
+    def trim_log(self) -> None:
+        """Drop log records of steps after the checkpoint, which a killed run wrote and the resumed
+        run repeats (and lines torn by the kill), so that log.jsonl reads as one run."""
+        if not self.log_path.exists():
+            return
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        kept = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(record, dict) and is_integer(record.get("step")) and record["step"] <= self.step:
+                kept.append(line + "\n")
+        if len(kept) < len(lines):
+            atomic_write_bytes(self.log_path, "".join(kept).encode("utf-8"))
 
     def start_fresh_log(self) -> None:
         if self.log_path.exists():
@@ -195,11 +244,9 @@ class Trainer:
         loss_sum = 0.0
         for _ in range(config.grad_accum):
             loss = self.task.loss(self.model, self.task.batch(self.train_ids, config.batch_size, self.data_rng))
-            if not math.isfinite(loss.item()):
-                kept = self.checkpoint_path if self.checkpoint_path.exists() else "none saved yet"
-                raise TrainingDiverged(
-                    f"the loss became {loss.item()} at step {self.step}; stopped. The last good checkpoint "
-                    f"({kept}) is kept. Try a lower --lr or stronger --grad-clip.")
+            if not math.isfinite(loss.item()):  # steps count from 1, as in the log
+                raise TrainingDiverged(f"the loss became {loss.item()} at step {self.step + 1}; stopped; "
+                                       f"{self.kept()}. Try a lower --lr or stronger --grad-clip.")
             (loss * (1.0 / config.grad_accum)).backward()
             loss_sum += loss.item()
         return loss_sum / config.grad_accum
@@ -231,10 +278,23 @@ class Trainer:
         self.write_log({"step": self.step, "val_loss": val_loss})
         return val_loss
 
+    def kept(self) -> str:
+        """What a stopped run leaves behind, for its message."""
+        if self.saved_step is None:
+            return "no checkpoint was saved yet"
+        return f"the last good checkpoint, saved at step {self.saved_step} ({self.checkpoint_path}), is kept"
+
     def save_checkpoint(self) -> None:
+        """Save the run, unless a weight or an optimizer array holds NaN or inf: then stop instead."""
+        bad = checkpoint.non_finite_arrays(self.model, self.optimizer)
+        if bad:
+            raise TrainingDiverged(f"after step {self.step} {len(bad)} weight or optimizer array(s) hold NaN or inf "
+                                   f"(e.g. {bad[0]}); stopped without saving; {self.kept()}. "
+                                   "Try a lower --lr or stronger --grad-clip.")
         checkpoint.save(self.checkpoint_path, self.model, self.optimizer, **self.metadata, step=self.step,
                         train_config=asdict(self.config), data_rng=self.data_rng.bit_generator.state,
                         engine_rng=seed.get_rng_state())
+        self.saved_step = self.step
 
     def write_log(self, record: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as f:

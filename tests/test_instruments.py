@@ -55,7 +55,7 @@ def grads_by_backward(make_loss, leaves):
     for t in leaves:
         t.grad = None
     make_loss().backward()
-    grads = [t.grad.copy() for t in leaves]
+    grads = [t.grad.clone() for t in leaves]
     for t in leaves:
         t.grad = None
     return grads
@@ -147,7 +147,7 @@ def test_trace_frees_the_graph_unless_retained_and_checks_its_arguments_at_once(
     leaves = mlp_leaves()
     loss = mlp_loss(*leaves)
     list(trace_backward(loss, retain_graph=True))
-    first = leaves[1].grad.copy()
+    first = leaves[1].grad.clone()
     list(trace_backward(loss))  # the graph was kept; this time it is freed
     np.testing.assert_allclose(leaves[1].grad, 2 * first)
     with pytest.raises(RuntimeError, match="second time"):

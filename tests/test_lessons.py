@@ -1,13 +1,18 @@
-"""Every lesson runs to the end in quick mode, so its assertions (the claims it teaches) still hold.
+"""Every lesson runs to the end in full mode, so its assertions (the claims it teaches) hold as a
+learner sees them, not only in a shortened version.
 
 Each lesson is run as a learner would run it, `python lessons/NN_name.py`, in a fresh process with
-MINITRANSFORMER_QUICK=1 and its figures sent to a temporary folder.
+its figures sent to a temporary folder.  The lessons are independent, so they run two at a time
+(one per core, each with one BLAS thread) in a pool started once for the whole module; each test
+then reads its lesson's result.  MINITRANSFORMER_LESSON_MODE=quick runs the short versions instead
+(seconds each), for a fast local check.
 """
 
 import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,41 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO / "lessons"
 LESSONS = sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
-TIMEOUT_SECONDS = 120
+QUICK = os.environ.get("MINITRANSFORMER_LESSON_MODE", "full") == "quick"
+TIMEOUT_SECONDS = 120 if QUICK else 420
+PARALLEL = 2
+
+
+def run_lesson(lesson: Path, out_dir: Path) -> dict:
+    env = dict(os.environ, MINITRANSFORMER_OUT=str(out_dir))
+    env.pop("MINITRANSFORMER_QUICK", None)
+    if QUICK:
+        env["MINITRANSFORMER_QUICK"] = "1"
+    # one BLAS thread: two lessons share the two cores, and BLAS threads fighting each other (or
+    # other jobs) make a lesson many times slower (a correctness test, not a benchmark)
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    # import this checkout of the package even if another copy is installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        result = subprocess.run([sys.executable, str(lesson)], cwd=out_dir, env=env, capture_output=True,
+                                text=True, timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as error:
+        return {"timeout": True, "seconds": time.perf_counter() - start,
+                "stdout": error.stdout or "", "stderr": error.stderr or ""}
+    return {"timeout": False, "seconds": time.perf_counter() - start, "returncode": result.returncode,
+            "stdout": result.stdout, "stderr": result.stderr}
+
+
+@pytest.fixture(scope="module")
+def lesson_runs(tmp_path_factory):
+    """Start every lesson at once in a pool of PARALLEL workers; each test waits for its own."""
+    root = tmp_path_factory.mktemp("lessons")
+    pool = ThreadPoolExecutor(max_workers=PARALLEL)
+    futures = {lesson.name: pool.submit(run_lesson, lesson, root / lesson.stem) for lesson in LESSONS}
+    yield futures
+    pool.shutdown(wait=True)
 
 
 def test_lessons_are_found():
@@ -23,25 +62,17 @@ def test_lessons_are_found():
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.name for path in LESSONS])
-def test_lesson_runs_in_quick_mode(lesson, tmp_path):
-    env = dict(os.environ, MINITRANSFORMER_QUICK="1", MINITRANSFORMER_OUT=str(tmp_path / "out"))
-    # one BLAS thread: tiny matrices gain nothing from two, and on a busy machine two threads
-    # fighting other jobs make a lesson 10-40x slower (a correctness test, not a benchmark)
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    # import this checkout of the package even if another copy is installed
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    start = time.perf_counter()
-    try:
-        result = subprocess.run([sys.executable, str(lesson)], cwd=tmp_path, env=env, capture_output=True,
-                                text=True, timeout=TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired as error:
-        pytest.fail(f"{lesson.name} did not finish within {TIMEOUT_SECONDS} s in quick mode; "
-                    f"its output so far:\n{error.stdout or ''}\n{error.stderr or ''}")
-    seconds = time.perf_counter() - start
-    assert result.returncode == 0, (
-        f"{lesson.name} exited with code {result.returncode} after {seconds:.1f} s in quick mode.\n"
-        f"--- stderr ---\n{result.stderr}\n--- last lines of stdout ---\n"
-        + "\n".join(result.stdout.splitlines()[-20:]))
+def test_lesson_runs_to_the_end(lesson, lesson_runs):
+    run = lesson_runs[lesson.name].result()
+    mode = "quick" if QUICK else "full"
+    if run["timeout"]:
+        pytest.fail(f"{lesson.name} did not finish within {TIMEOUT_SECONDS} s in {mode} mode; its output so far:\n"
+                    f"{run['stdout'][-3000:]}\n{run['stderr'][-3000:]}")
+    assert run["returncode"] == 0, (
+        f"{lesson.name} exited with code {run['returncode']} after {run['seconds']:.1f} s in {mode} mode.\n"
+        f"--- stderr ---\n{run['stderr']}\n--- last lines of stdout ---\n"
+        + "\n".join(run["stdout"].splitlines()[-20:]))
+    print(f"{lesson.name}: {run['seconds']:.1f} s in {mode} mode")
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.name for path in LESSONS])

@@ -660,3 +660,105 @@ def test_double_and_float_convert_every_parameter():
     assert all(p.dtype == np.float64 for p in block.parameters())
     block.float()
     assert all(p.dtype == np.float32 for p in block.parameters())
+
+
+# ---------------------------------------------------------------------------------------------
+# What PyTorch code reaches for: containers, buffers, apply, init, tied weights (issue 17)
+# ---------------------------------------------------------------------------------------------
+
+
+class WithBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(2, 2)
+        self.register_buffer("mask", mt.tril(mt.ones(2, 2)))
+        self.register_buffer("scratch", mt.zeros(2), persistent=False)
+
+    def forward(self, x):
+        return self.proj(x) * self.mask[0]
+
+
+def test_buffers_are_saved_and_moved_but_not_parameters():
+    model = WithBuffer()
+    assert [name for name, _ in model.named_parameters()] == ["proj.weight", "proj.bias"]
+    assert [name for name, _ in model.named_buffers()] == ["mask", "scratch"]
+    assert list(model.state_dict()) == ["mask", "proj.weight", "proj.bias"]  # own buffers, then children
+    model.double()
+    assert model.mask.dtype == np.float64 and model.scratch.dtype == np.float64
+    state = model.state_dict()
+    state["mask"] = np.full((2, 2), 7.0)
+    model.load_state_dict(state)
+    assert model.mask.data.tolist() == [[7.0, 7.0], [7.0, 7.0]] and model.mask.dtype == np.float64
+    model.mask = mt.ones(2, 2).double()  # assigning a tensor keeps it a buffer
+    assert "mask" in dict(model.named_buffers()) and "mask" not in dict(model.named_parameters())
+    with pytest.raises(KeyError, match="already has an attribute 'proj'"):
+        model.register_buffer("proj", mt.zeros(1))
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        model.register_buffer("w", np.zeros(1))
+
+
+def test_tied_weights_are_one_parameter_saved_under_both_names_as_torch():
+    model = nn.ModuleDict(dict(wte=nn.Embedding(5, 3), head=nn.Linear(3, 5, bias=False)))
+    model.wte.weight = model.head.weight
+    assert [name for name, _ in model.named_parameters()] == ["wte.weight"]
+    assert list(model.state_dict()) == ["wte.weight", "head.weight"]
+    state = {name: np.full(v.shape, 2.0, np.float32) for name, v in model.state_dict().items()}
+    assert model.load_state_dict(state).missing_keys == []
+    assert model["head"].weight is model.wte.weight and model.wte.weight.data[0, 0] == 2.0
+
+
+def test_module_dict_and_parameter_list():
+    blocks = nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.ReLU()})
+    blocks["c"] = nn.SiLU()
+    assert list(blocks) == ["a", "b", "c"] and len(blocks) == 3 and "b" in blocks and blocks["a"] is blocks.a
+    assert [k for k, _ in blocks.items()] == blocks.keys() and [name for name, _ in blocks.named_parameters()] == [
+        "a.weight", "a.bias"]
+    with pytest.raises(KeyError, match="no key 'z'"):
+        blocks["z"]
+    with pytest.raises(KeyError, match="hide the method"):
+        blocks["train"] = nn.ReLU()
+    params = nn.ParameterList([mt.ones(2), nn.Parameter(np.zeros(3, np.float32))])
+    assert [name for name, _ in params.named_parameters()] == ["0", "1"] and all(p.requires_grad for p in params)
+    x = Tensor(np.array([-1.0, 2.0]))
+    assert nn.ReLU()(x).tolist() == [0.0, 2.0] and nn.SiLU()(x).data[1] == pytest.approx(2 / (1 + np.exp(-2)))
+
+
+def test_apply_init_and_zero_grad_set_to_none():
+    model = nn.Sequential(nn.Linear(50, 40), nn.GELU(), nn.Linear(40, 3))
+    seen = []
+
+    def init(module):
+        seen.append(type(module).__name__)
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            nn.init.zeros_(module.bias)
+
+    mt.manual_seed(0)
+    assert model.apply(init) is model and seen == ["Linear", "GELU", "Linear", "Sequential"]
+    assert abs(float(model[0].weight.data.std()) - 0.02) < 0.002 and not model[0].bias.data.any()
+    nn.init.ones_(model[2].bias)
+    nn.init.xavier_uniform_(model[0].weight)
+    bound = np.sqrt(6 / (50 + 40))
+    assert np.abs(model[0].weight.data).max() <= bound and np.abs(model[0].weight.data).max() > 0.9 * bound
+    assert model[2].bias.tolist() == [1.0, 1.0, 1.0] and model[0].weight.dtype == np.float32
+    model(Tensor(np.ones((2, 50), np.float32))).sum().backward()
+    grad = model[0].weight.grad
+    model.zero_grad(set_to_none=False)
+    assert model[0].weight.grad is grad and not grad.data.any()
+    model.zero_grad()
+    assert model[0].weight.grad is None
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        nn.init.xavier_uniform_(model[0].bias)
+
+
+def test_nn_functional_is_the_functional_module():
+    import minitransformer.nn.functional as NF
+
+    assert NF.gelu is F_module().gelu and NF.cross_entropy is F_module().cross_entropy
+    assert NF.causal_mask is F_module().causal_mask  # names outside __all__ too
+
+
+def F_module():
+    from minitransformer import functional
+
+    return functional

@@ -541,12 +541,45 @@ def test_each_model_gets_the_task_of_its_paper_built_from_the_model_and_the_toke
     assert (masked.cls_id, masked.sep_id, masked.mask_id) == (ids["[CLS]"], ids["[SEP]"], ids["[MASK]"])
     assert masked.special_ids == sorted(ids.values()) and masked.vocab_size == 300
     spans = task_for(t5, tokenizer)
-    assert spans.sentinel_ids == [ids[f"<extra_id_{i}>"] for i in range(16)]
+    assert SpanCorruption.sentinels_needed(16) == 2  # a 19-token window at 30% noise has two spans
+    assert spans.sentinel_ids == [ids["<extra_id_0>"], ids["<extra_id_1>"]]
     assert (spans.eos_id, spans.pad_id) == (ids["</s>"], ids["[PAD]"])
     assert SpanCorruption.config_overrides(tokenizer) == {"pad_id": ids["[PAD]"]}
-    assert MaskedLM.default_lr < CausalLM.default_lr == SpanCorruption.default_lr
+    assert MaskedLM.default_lr == CausalLM.default_lr == SpanCorruption.default_lr == 3e-3
     with pytest.raises(ValueError, match="no pretraining task for Linear"):
         task_class_for(Linear(2, 2))
+
+
+@pytest.mark.parametrize("density", [0.15, 0.3])
+@pytest.mark.parametrize("context", [16, 64, 128, 512, 1024])
+def test_the_t5_window_fills_the_context_and_gets_enough_sentinels(context, density):
+    window = SpanCorruption.window_for(context, density)
+    assert span_corruption_lengths(window, density)[0] <= context < span_corruption_lengths(window + 1, density)[0]
+    assert window > context  # corruption shortens the input, so the window of text is longer
+    needed = SpanCorruption.sentinels_needed(context)
+    assert min(noise_span_counts(window, density)[1], 100) <= needed <= 100  # T5 has 100 sentinels
+    names = SpanCorruption.tokenizer_special_tokens(context)
+    assert names[:2] == ["[PAD]", "</s>"] and names[2:] == [f"<extra_id_{i}>" for i in range(needed)]
+
+
+def test_each_task_gives_its_tokenizer_only_the_special_tokens_it_uses():
+    assert CausalLM.tokenizer_special_tokens(64) == ["[PAD]", "[SEP]", "<|endoftext|>"]
+    assert MaskedLM.tokenizer_special_tokens(64) == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert SpanCorruption.tokenizer_special_tokens(512)[-1] == "<extra_id_63>"  # t5-small: 64 spans at 30%
+
+
+def test_t5_small_pretrains_with_its_sentinels():
+    """T5's 512-token context needs 64 sentinels at 30% noise; a tokenizer with only 16 is a clear error."""
+    t5 = build_model("t5", "t5-small", vocab_size=400, n_layers=1, d_model=16, d_ff=16, n_heads=2)
+    text = builtin_corpus()[:20000]
+    with pytest.raises(ValueError, match="has 16 of the 64 T5 sentinels"):
+        task_for(t5, make_tokenizer(text, vocab_size=400))
+    tokenizer = make_tokenizer(text, vocab_size=400, special_tokens=SpanCorruption.tokenizer_special_tokens(512))
+    task = task_for(t5, tokenizer)
+    ids = np.array(tokenizer.encode(text * 3), dtype=np.int64)
+    batch = task.batch(ids, 2, np.random.default_rng(0))
+    assert batch.input_ids.shape[1] <= 512 and len(task.sentinel_ids) == 64
+    assert np.isfinite(task.loss(t5, batch).item())
 
 
 def test_a_tokenizer_without_the_tasks_special_tokens_is_a_clear_error():

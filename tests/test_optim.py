@@ -286,7 +286,7 @@ def test_clip_grad_norm_scales_to_the_global_norm():
 
 def test_clip_grad_norm_does_nothing_under_the_max():
     params = params_with_grads([3.0, 0.0], [[4.0]])
-    before = [p.grad.copy() for p in params]
+    before = [p.grad.clone() for p in params]
     for max_norm in (5.1, 100.0):
         assert optim.clip_grad_norm_(params, max_norm=max_norm) == pytest.approx(5.0)
         for p, g in zip(params, before):
@@ -419,3 +419,21 @@ def test_load_state_dict_errors_are_clear():
     other_kind = optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
     with pytest.raises(ValueError, match=r"hyperparameters.*betas.*momentum"):
         other_kind.load_state_dict(saved)
+
+
+def test_optimizers_read_tensor_grads_zero_them_in_place_and_clip_through_nn_utils():
+    a, b = nn.Parameter(np.ones(2, np.float32)), nn.Parameter(np.ones(3, np.float32))
+    optimizer = optim.SGD([a, b], lr=0.5)
+    ((a * 3.0).sum() + (b * 4.0).sum()).backward()
+    assert isinstance(a.grad, mt.Tensor) and a.grad.tolist() == [3.0, 3.0]
+    total = nn.utils.clip_grad_norm_((p for p in (a, b)), 1.0)  # a generator, as model.parameters() is in torch
+    assert total == pytest.approx(math.sqrt(2 * 9 + 3 * 16))
+    np.testing.assert_allclose(math.sqrt(float((a.grad ** 2).sum() + (b.grad ** 2).sum())), 1.0, rtol=1e-5)
+    assert nn.utils.clip_grad_norm_ is optim.clip_grad_norm_
+    kept = a.grad
+    optimizer.step()
+    np.testing.assert_allclose(a.data, 1 - 0.5 * kept.data, rtol=1e-6)
+    optimizer.zero_grad(set_to_none=False)
+    assert a.grad is kept and a.grad.tolist() == [0.0, 0.0]
+    optimizer.zero_grad()
+    assert a.grad is None and b.grad is None

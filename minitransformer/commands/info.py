@@ -9,6 +9,7 @@ import argparse
 
 from ..flops import matmul_flops_per_second, training_flops_per_token
 from ..models import MODEL_TYPES, build_model
+from .values import positive_int
 
 HELP = "size, FLOPs per token and estimated step time of a preset"
 DESCRIPTION = None
@@ -17,12 +18,12 @@ DESCRIPTION = None
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=sorted(MODEL_TYPES), default="gpt")
     p.add_argument("--preset", default="tiny")
-    p.add_argument("--vocab-size", type=int, default=None, help="override the preset's vocabulary size")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--vocab-size", type=positive_int, default=None, help="override the preset's vocabulary size")
+    p.add_argument("--batch-size", type=positive_int, default=16)
 
 
 def run(args) -> None:
-    overrides = {"vocab_size": args.vocab_size} if args.vocab_size else {}
+    overrides = {"vocab_size": args.vocab_size} if args.vocab_size is not None else {}
     model = build_model(args.model, args.preset, **overrides)
     c = model.config
     flops = training_flops_per_token(model)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..corpus import read_corpus
+from ..files import prepare_output_file
 from ..pretrain import load_tokenizer
 from ..tokenizers import BPETokenizer
+from .values import positive_int
 
 HELP = "train a BPE tokenizer, or encode text with one"
 DESCRIPTION = None
@@ -16,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", metavar="action")
     t = actions.add_parser("train", help="train a tokenizer on a corpus and save it as JSON")
     t.add_argument("--corpus", help="UTF-8 text file or folder (default: the built-in corpus)")
-    t.add_argument("--vocab-size", type=int, default=512)
+    t.add_argument("--vocab-size", type=positive_int, default=512)
     t.add_argument("--kind", choices=["byte", "word"], default="byte", help="byte-level (GPT-2) or word-level (lecture)")
     t.add_argument("--out", required=True, help="where to write the tokenizer JSON")
     e = actions.add_parser("encode", help="show ids and the subword pieces of a text")
@@ -27,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> None:
     if args.action == "train":
+        prepare_output_file(args.out, "--out")  # before training, not after it
         text = read_corpus(args.corpus)
         tokenizer = BPETokenizer(kind=args.kind)
         tokenizer.train([text], vocab_size=args.vocab_size)

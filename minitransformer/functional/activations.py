@@ -1,7 +1,8 @@
-"""Activations: GELU (exact and tanh forms), and relu, tanh, sigmoid as functions.
+"""Activations: GELU (exact and tanh forms), SiLU, and relu, tanh, sigmoid as functions.
 
     GELU(x) = x * Phi(x),   Phi(x) = (1 + erf(x / sqrt 2)) / 2     (the standard normal CDF)
     tanh form (GPT-2):  0.5 x (1 + tanh(u)),   u = sqrt(2/pi) (x + 0.044715 x^3)
+    SiLU(x) = x * sigmoid(x)                                       (LLaMA's feed-forward, "swish")
 
 `gelu_reference` writes both with Tensor primitives; `Gelu` is the fused kernel, whose forward and
 backward are each a dozen in-place NumPy lines run on one cache-sized block of rows at a time.
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..cache_blocking import row_blocks
+from ..ops.pointwise import stable_sigmoid
 from ..ops.special import normal_cdf
 from ..tensor import Tensor, as_tensor
 
@@ -150,3 +152,22 @@ def tanh(x) -> Tensor:
 
 def sigmoid(x) -> Tensor:
     return as_tensor(x).sigmoid()
+
+
+class Silu(Function):
+    """SiLU(x) = x s(x), s the sigmoid;  dSiLU/dx = s(x) (1 + x (1 - s(x))).  Saves x and s(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = stable_sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s = ctx.saved_tensors
+        return g * s * (1 + x * (1 - s))
+
+
+def silu(x) -> Tensor:
+    return Silu.apply(as_tensor(x))

@@ -147,15 +147,24 @@ def _leading_blocks(a: np.ndarray):
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(Q K^T / sqrt(d) + mask) V over the last two dims, as F.scaled_dot_product_attention.
 
     q: (..., L, d), k: (..., S, d), v: (..., S, dv).  attn_mask: boolean (True = may attend) or
     float (added to the scores), broadcastable to (..., L, S).  is_causal: query i sees keys <= i.
     Why scale by 1/sqrt(d)?  Dot products of d random unit-variance components have variance d;
     without the scale, large d pushes softmax into saturation where gradients vanish.
+    enable_gqa (grouped-query attention, as LLaMA 2/3): k and v have fewer heads (dim -3) than q,
+    a divisor of them; each key/value head serves q's heads in a group of consecutive ones.
     """
     q, k, v = as_tensor(q), as_tensor(k), as_tensor(v)
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        if q.shape[-3] % k.shape[-3] or k.shape[-3] != v.shape[-3]:
+            raise ValueError(f"attention: with enable_gqa, the {q.shape[-3]} query heads must be a multiple of "
+                             f"the key and value heads (k {k.shape}, v {v.shape})")
+        group = q.shape[-3] // k.shape[-3]
+        k, v = k.repeat_interleave(group, dim=-3), v.repeat_interleave(group, dim=-3)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
     if k.shape[-2] != v.shape[-2]:

@@ -1,4 +1,7 @@
-"""embedding: y = W[ids], a table lookup that turns token ids into vectors.
+"""embedding: y = W[ids], a table lookup that turns token ids into vectors; and one_hot.
+
+A lookup is a product with one-hot rows: W[ids] = one_hot(ids, V) @ W, which is why its gradient
+is the one-hot rows' transpose times the incoming gradient (a scatter-add, below).
 
 Its gradient adds each incoming row into the table row it was read from (an id used twice gets
 both).  `embedding_reference` is the lookup as plain Tensor indexing, whose backward is exactly
@@ -64,3 +67,11 @@ def embedding(ids, weight) -> Tensor:
     ids = np.asarray(unwrap(ids))
     check_ids(ids, weight.shape[0])
     return Embedding.apply(ids, weight)
+
+
+def one_hot(ids, num_classes: int = -1):
+    """(..., num_classes) int64 tensor with a 1 at each id, as F.one_hot (num_classes=-1: max id + 1)."""
+    ids = np.asarray(unwrap(ids))
+    num_classes = int(ids.max()) + 1 if num_classes == -1 and ids.size else max(num_classes, 0)
+    check_ids(ids, num_classes, "class id")
+    return Tensor._wrap((ids[..., None] == np.arange(num_classes)).astype(np.int64))

@@ -18,21 +18,24 @@ from ..tensor import Tensor, as_tensor
 
 def softmax_reference(x, dim: int = -1) -> Tensor:
     """exp(x - max) / sum exp(x - max), as it reads.  The max is a constant shift (detached)."""
-    e = (x - x.max(dim=dim, keepdim=True).detach()).exp()
+    e = (x - x.amax(dim=dim, keepdim=True).detach()).exp()
     return e / e.sum(dim=dim, keepdim=True)
 
 
 def log_softmax_reference(x, dim: int = -1) -> Tensor:
     """(x - max) - log sum exp(x - max), as it reads."""
-    shifted = x - x.max(dim=dim, keepdim=True).detach()
+    shifted = x - x.amax(dim=dim, keepdim=True).detach()
     return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
 
 
 def stable_softmax(x: np.ndarray, dim: int, log: bool = False) -> np.ndarray:
     """softmax (or, with log=True, log_softmax) of a NumPy array along `dim`, from x - max(x).
 
-    One new array, the result: every step after the shift works in place.
+    One new array, the result: every step after the shift works in place.  An empty x gives an
+    empty result (there is no max to shift by), as PyTorch.
     """
+    if x.size == 0:
+        return x.copy()
     shifted = x - x.max(axis=dim, keepdims=True)
     if log:
         shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))

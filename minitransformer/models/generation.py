@@ -56,16 +56,21 @@ def choose_next_token(logits: np.ndarray, temperature: float = 1.0, top_k: int |
 
 def generate_tokens(ids: np.ndarray, next_logits, max_new_tokens: int, temperature: float = 1.0,
                     top_k: int | None = None, top_p: float | None = None, stop_token: int | None = None,
-                    rng: np.random.Generator | None = None) -> np.ndarray:
+                    rng: np.random.Generator | None = None, constrain=None) -> np.ndarray:
     """Append up to max_new_tokens tokens to each row of `ids` (B, T); returns (B, T + new).
 
     next_logits(ids) gives the scores (B, V) of the token after the last one of each row.
+    constrain(ids, logits), if given, returns the logits with -inf at the tokens not allowed next
+    (e.g. T5's sentinels out of order: models/demos.py).
     A row that has produced `stop_token` keeps producing it (so all rows stay the same length),
     and the loop ends early once every row has.
     """
     finished = np.zeros(len(ids), dtype=bool)
     for _ in range(max_new_tokens):
-        next_ids = choose_next_token(next_logits(ids), temperature, top_k, top_p, rng)
+        logits = next_logits(ids)
+        if constrain is not None:
+            logits = constrain(ids, logits)
+        next_ids = choose_next_token(logits, temperature, top_k, top_p, rng)
         if stop_token is not None:
             next_ids = np.where(finished, stop_token, next_ids)
             finished |= next_ids == stop_token

@@ -1,4 +1,5 @@
-"""The basic layers: Linear, Embedding, Dropout, GELU and the feed-forward block (norms: normalization.py).
+"""The basic layers: Linear, Embedding, Dropout, GELU, ReLU, SiLU and the feed-forward block
+(norms: normalization.py).
 
 Initializations follow PyTorch's defaults (noted at each layer), so a model built here starts where
 the same model would in PyTorch.  Models may re-initialize (GPT-2 and BERT use N(0, 0.02)).
@@ -87,6 +88,20 @@ class GELU(Module):
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class ReLU(Module):
+    """max(x, 0): the original Transformer's nonlinearity."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class SiLU(Module):
+    """x * sigmoid(x) ("swish"), the nonlinearity of LLaMA's feed-forward."""
+
+    def forward(self, x):
+        return F.silu(x)
 
 
 # The feed-forward block's nonlinearity, by the name a config gives it.

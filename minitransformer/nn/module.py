@@ -4,6 +4,8 @@ A `Parameter` is a Tensor that is a weight (it always requires grad).  A `Module
 network: assigning a Parameter or another Module as an attribute registers it, so
 `model.parameters()` can find every weight, `model.state_dict()` can name them with dotted paths
 (`blocks.0.attn.q_proj.weight`), and `model.train()` / `model.eval()` reach every sub-module.
+A *buffer* (`register_buffer`) is a tensor the module keeps and saves that is not a weight: a
+causal mask, running statistics.  The containers (ModuleList, ModuleDict, ...) are in containers.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor, unwrap
+from ..tensor import Tensor, check_device, unwrap
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -58,19 +60,43 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameter_names", [])
         object.__setattr__(self, "_module_names", [])
+        object.__setattr__(self, "_buffer_names", [])
+        object.__setattr__(self, "_not_saved", set())  # buffers registered with persistent=False
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameter_names" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting attributes")
-        for names in (self._parameter_names, self._module_names):
+        if name in self._buffer_names and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            object.__setattr__(self, name, value)  # a new value for a buffer: it stays a buffer
+            return
+        for names in (self._parameter_names, self._module_names, self._buffer_names):
             if name in names:
                 names.remove(name)
         if isinstance(value, Parameter):
-            self._parameter_names.append(name)
+            self._parameter_names.append(name)  # a Parameter assigned twice (weight tying) is one weight
         elif isinstance(value, Module):
             self._module_names.append(name)
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Keep `tensor` as self.<name>: moved by .to()/.double(), saved in state_dict (unless
+        persistent=False), but not a parameter, so no optimizer updates it (e.g. a causal mask)."""
+        if not isinstance(name, str) or "." in name or not name:
+            raise KeyError(f"register_buffer: {name!r} is not a valid attribute name")
+        if hasattr(self, name) and name not in self._buffer_names:
+            raise KeyError(f"register_buffer: {type(self).__name__} already has an attribute {name!r}")
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor (not a Parameter) or None, "
+                            f"got {type(tensor).__name__}")
+        if name not in self._buffer_names:
+            self._buffer_names.append(name)
+        (self._not_saved.add if not persistent else self._not_saved.discard)(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name: str, parameter) -> None:
+        setattr(self, name, parameter)
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -118,8 +144,25 @@ class Module:
     def parameters(self):
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix: str = ""):
+        """(dotted name, buffer) for every buffer that is set (not None)."""
+        for module_name, module in self.named_modules(prefix):
+            for name in module._buffer_names:
+                if getattr(module, name) is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), getattr(module, name)
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
+    def apply(self, fn) -> "Module":
+        """fn(module) for every sub-module, children first, then this one (e.g. an init); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def num_parameters(self) -> int:
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     # ---- modes and gradients ----
     def train(self, mode: bool = True) -> "Module":
@@ -131,15 +174,32 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every gradient (None), or with set_to_none=False zero them in place."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every parameter."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def to(self, dtype) -> "Module":
-        """Convert every parameter in place (float64 for gradchecks, float32 for speed)."""
+        """Convert every parameter and float buffer in place (float64 for gradchecks, float32 for speed).
+        A device argument can only be "cpu", which changes nothing."""
+        if isinstance(dtype, str):
+            check_device(dtype)
+            return self
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = None
+        for b in self.buffers():
+            if np.issubdtype(b.dtype, np.floating):
+                b.data = b.data.astype(dtype)
         return self
 
     def double(self) -> "Module":
@@ -149,18 +209,30 @@ class Module:
         return self.to(np.float32)
 
     # ---- saving and loading weights ----
+    def _saved_tensors(self, prefix: str = ""):
+        """(dotted name, tensor) for everything state_dict holds, in PyTorch's order: each module's
+        parameters, then its persistent buffers, then its children.  A weight tied under two names
+        (lm_head.weight is wte.weight) is listed under both, as PyTorch does."""
+        for name in self._parameter_names:
+            yield prefix + name, getattr(self, name)
+        for name in self._buffer_names:
+            if name not in self._not_saved and getattr(self, name) is not None:
+                yield prefix + name, getattr(self, name)
+        for name, child in self.named_children():
+            yield from child._saved_tensors(f"{prefix}{name}.")
+
     def state_dict(self) -> dict:
-        """{dotted name: a copy of the weight array}, in registration order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{dotted name: a copy of the array}, parameters and persistent buffers, in registration order."""
+        return {name: t.data.copy() for name, t in self._saved_tensors()}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the parameters of the same names.
+        """Copy arrays (or Tensors) into the parameters and buffers of the same names.
 
         Returns the missing and unexpected keys; with strict=True any of them is an error.
         A shape mismatch is always an error that names the key and both shapes.  Everything is
         checked before anything is copied, so a failed load leaves the model as it was.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._saved_tensors())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
@@ -192,37 +264,4 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-class ModuleList(Module):
-    """A list of modules, registered under the names 0, 1, 2, ..."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        self._items = []
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> "ModuleList":
-        setattr(self, str(len(self._items)), module)
-        self._items.append(module)
-        return self
-
-    def __getitem__(self, index):
-        return self._items[index]
-
-    def __len__(self):
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-
-class Sequential(ModuleList):
-    """Modules applied one after another: Sequential(a, b)(x) == b(a(x))."""
-
-    def __init__(self, *modules):
-        super().__init__(modules)
-
-    def forward(self, x):
-        for module in self._items:
-            x = module(x)
-        return x
+from .containers import ModuleDict, ModuleList, ParameterList, Sequential  # noqa: E402,F401  (their old home)

@@ -46,9 +46,10 @@ def task_class_for(model_or_class) -> type:
                      f"{', '.join(task.model_class.__name__ for task in TASKS)}")
 
 
-def task_for(model, tokenizer) -> PretrainingTask:
-    """The task that pretrains `model`, with the sizes of the model and the ids of the tokenizer."""
-    return task_class_for(model).from_model(model, tokenizer)
+def task_for(model, tokenizer, **options) -> PretrainingTask:
+    """The task that pretrains `model`, with the sizes of the model and the ids of the tokenizer;
+    `options` are the task's own (MaskedLM: mask_prob; SpanCorruption: noise_density)."""
+    return task_class_for(model).from_model(model, tokenizer, **options)
 
 
 __all__ = [

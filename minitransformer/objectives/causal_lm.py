@@ -14,6 +14,7 @@ import numpy as np
 from ..checks import check_positive_int
 from ..models import GPT
 from ..models.demos import sample_gpt
+from ..tokenizers.special_tokens import EOT_TOKEN, PAD_TOKEN, SEP_TOKEN
 from .ids import IGNORE_INDEX, as_ids, check_rng
 from .task import PretrainingTask, indent
 
@@ -67,6 +68,12 @@ class CausalLM(PretrainingTask):
     demo_text = "The "
 
     @classmethod
+    def tokenizer_special_tokens(cls, context_length: int) -> list:
+        """<|endoftext|> between documents; [PAD] and [SEP] for fine-tuning (finetune.py frames a
+        pair as `a [SEP] b <|endoftext|>`, as GPT-1 did, and pads batches with [PAD])."""
+        return [PAD_TOKEN, SEP_TOKEN, EOT_TOKEN]
+
+    @classmethod
     def from_model(cls, model, tokenizer) -> "CausalLM":
         return cls(context=model.config.context_length)
 
@@ -76,6 +83,13 @@ class CausalLM(PretrainingTask):
     def loss(self, model, batch):
         inputs, targets = batch
         return model(inputs, targets)[1]
+
+    scored_tokens = "next tokens"
+
+    def scored_predictions(self, model, batch):
+        inputs, targets = batch
+        logits = model(inputs)[0].data
+        return logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
 
     def show_before_training(self, model, tokenizer):
         """An untrained GPT writes noise: the baseline the samples after training improve on."""

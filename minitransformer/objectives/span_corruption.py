@@ -21,7 +21,9 @@ from .causal_lm import causal_lm_batch
 from .ids import IGNORE_INDEX, as_ids, check_rng, pad_batch
 from .task import PretrainingTask, indent
 
-NUM_SENTINELS = 16  # sentinel tokens in the pretraining tokenizer: enough for the spans of one window
+NUM_SENTINELS = 100  # T5's vocabulary has 100 sentinels; a tokenizer here gets as many as its context needs
+T5_NOISE_DENSITY = 0.15  # the paper's share of hidden tokens (mean span length 3)
+PRETRAINING_NOISE_DENSITY = 0.3  # what SpanCorruption trains with here: 2x the predictions per step
 
 
 def noise_span_counts(length: int, noise_density: float = 0.15,
@@ -232,17 +234,59 @@ class SpanCorruption(PretrainingTask):
     sentinel_ids: list
     eos_id: int
     pad_id: int
+    noise_density: float = PRETRAINING_NOISE_DENSITY
 
     model_class = T5
-    special_tokens = ("[PAD]", "</s>", *t5_sentinel_tokens(NUM_SENTINELS))
+    special_tokens = ("[PAD]", "</s>")  # and the sentinels the context needs (sentinels_needed)
     demo_text = "A function <extra_id_0> a block of code <extra_id_1> called."
 
+    @staticmethod
+    def window_for(context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
+        """The longest window of text whose corrupted input still fits `context` tokens.
+
+        Corruption shortens the input (each span of ~3 tokens becomes one sentinel), so the window
+        is longer than the context (1.1x at 15% noise, 1.25x at 30%): search up from the context,
+        then back down to the last fit.
+        """
+        length = context
+        while span_corruption_lengths(length + 1, noise_density)[0] <= context:
+            length += 1
+        while length > 2 and span_corruption_lengths(length, noise_density)[0] > context:
+            length -= 1
+        return length
+
     @classmethod
-    def from_model(cls, model, tokenizer) -> "SpanCorruption":
+    def spans_per_window(cls, context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
+        return noise_span_counts(cls.window_for(context, noise_density), noise_density)[1]
+
+    @classmethod
+    def sentinels_needed(cls, context: int) -> int:
+        """One sentinel per noise span of a window, at the paper's density or this recipe's, whichever
+        hides more: 16 for a context of 128, 64 for T5's 512 (at most T5's 100)."""
+        return min(NUM_SENTINELS, max(cls.spans_per_window(context, density)
+                                      for density in (T5_NOISE_DENSITY, PRETRAINING_NOISE_DENSITY)))
+
+    @classmethod
+    def tokenizer_special_tokens(cls, context_length: int) -> list:
+        return [*cls.special_tokens, *t5_sentinel_tokens(cls.sentinels_needed(context_length))]
+
+    @classmethod
+    def from_model(cls, model, tokenizer, noise_density: float = PRETRAINING_NOISE_DENSITY) -> "SpanCorruption":
+        context = model.config.context_length
+        if not 0.0 < noise_density < 1.0:
+            raise ValueError(f"noise_density must be in (0, 1), got {noise_density!r}; T5 uses 0.15, this recipe 0.3")
+        needed = max(cls.spans_per_window(context, noise_density), cls.spans_per_window(context, T5_NOISE_DENSITY))
+        if needed > NUM_SENTINELS:
+            raise ValueError(f"a context of {context} tokens at noise density {noise_density} has {needed} spans, "
+                             f"more than T5's {NUM_SENTINELS} sentinels; use a shorter context or a lower density")
         ids = cls.special_token_ids(tokenizer)
-        sentinels = [ids[name] for name in t5_sentinel_tokens(NUM_SENTINELS)]
-        return cls(context=model.config.context_length, sentinel_ids=sentinels, eos_id=ids["</s>"],
-                   pad_id=ids["[PAD]"])
+        sentinels = [name for name in t5_sentinel_tokens(needed) if name in tokenizer.special_tokens]
+        if len(sentinels) < needed:
+            raise ValueError(f"the tokenizer has {len(sentinels)} of the {needed} T5 sentinels "
+                             f"<extra_id_0>...<extra_id_{needed - 1}> a context of {context} needs; train one "
+                             "with make_tokenizer (or without --tokenizer), which adds them")
+        return cls(context=context, sentinel_ids=[tokenizer.token_to_id(name) for name in sentinels],
+                   eos_id=ids["</s>"], pad_id=ids["[PAD]"], noise_density=noise_density)
 
     @classmethod
     def config_overrides(cls, tokenizer) -> dict:
@@ -251,19 +295,39 @@ class SpanCorruption(PretrainingTask):
 
     @property
     def window(self) -> int:
-        """The longest window whose corrupted input still fits the context."""
-        length = self.context
-        while span_corruption_lengths(length)[0] > self.context:
-            length -= 1
-        return length
+        """The longest window whose corrupted input still fits the context (window_for)."""
+        return self.window_for(self.context, self.noise_density)
 
     def batch(self, ids, batch_size, rng):
-        windows, _ = causal_lm_batch(ids, batch_size, self.window, rng)
-        return span_corruption_batch(list(windows), self.sentinel_ids, self.eos_id, self.pad_id, rng)
+        return self._corrupted_batch(ids, batch_size, rng, self.noise_density)
+
+    def recipe_notes(self, model):
+        if self.noise_density != T5_NOISE_DENSITY:
+            yield (f"span corruption: {self.noise_density:.0%} of each {self.window}-token window hidden in spans of "
+                   f"mean length 3, {len(self.sentinel_ids)} sentinels (the paper's {T5_NOISE_DENSITY:.0%}: "
+                   f"--noise-density {T5_NOISE_DENSITY}); held-out scores always use {T5_NOISE_DENSITY:.0%}")
+
+    def evaluation_batch(self, ids, batch_size, rng):
+        """Scored at the paper's 15% noise, whatever density training uses, so runs compare."""
+        return self._corrupted_batch(ids, batch_size, rng, T5_NOISE_DENSITY)
+
+    def _corrupted_batch(self, ids, batch_size, rng, noise_density):
+        windows, _ = causal_lm_batch(ids, batch_size, self.window_for(self.context, noise_density), rng)
+        return span_corruption_batch(list(windows), self.sentinel_ids, self.eos_id, self.pad_id, rng,
+                                     noise_density=noise_density)
 
     def loss(self, model, batch):
         targets = np.where(batch.target_mask, batch.target_ids, IGNORE_INDEX)
         return model(batch.input_ids, targets)[1]
+
+    scored_tokens = "hidden span tokens"
+
+    def scored_predictions(self, model, batch):
+        """The decoder's predictions of the hidden text: sentinels, </s> and padding left out."""
+        targets = np.where(batch.target_mask, batch.target_ids, IGNORE_INDEX)
+        logits = model(batch.input_ids, targets)[0].data
+        is_text = batch.target_mask & ~np.isin(batch.target_ids, [*self.sentinel_ids, self.eos_id])
+        return logits[is_text], batch.target_ids[is_text]
 
     def show(self, model, tokenizer, samples):
         yield f"\nT5 fills the spans of: {self.demo_text}"

@@ -6,6 +6,12 @@ The trainer (train.py) asks a task for three things only, so it never needs to k
     task.loss(model, batch)          -> the scalar loss Tensor to minimize
     task.context                     -> tokens per row (for the tokens/s figure)
 
+Held-out evaluation against the baselines (evaluation.py) asks two more:
+
+    task.evaluation_batch(ids, batch_size, rng)  -> a batch for scoring (by default: task.batch)
+    task.scored_predictions(model, batch)        -> (logits (N, V), labels (N,)) of the tokens the
+                                                    objective predicts; task.scored_tokens names them
+
 The command line (`pretrain`, `generate`) asks the rest, again without naming a model:
 
     Task.model_class         the model this objective pretrains (GPT, BERT or T5)
@@ -42,6 +48,12 @@ class PretrainingTask:
         raise NotImplementedError
 
     @classmethod
+    def tokenizer_special_tokens(cls, context_length: int) -> list:
+        """The special tokens a tokenizer trained for this task holds: what the task needs, nothing
+        more (a GPT's vocabulary has no use for BERT's [MASK] or T5's sentinels)."""
+        return list(cls.special_tokens)
+
+    @classmethod
     def config_overrides(cls, tokenizer) -> dict:
         """Model config fields to set from the tokenizer when building a fresh model (none by default)."""
         return {}
@@ -54,6 +66,20 @@ class PretrainingTask:
             raise ValueError(f"the tokenizer lacks the special tokens {missing}, which {cls.__name__} needs; "
                              "train one with make_tokenizer (or without --tokenizer), which adds them all")
         return {name: tokenizer.token_to_id(name) for name in cls.special_tokens}
+
+    scored_tokens: str = "tokens"
+
+    def evaluation_batch(self, ids, batch_size, rng):
+        """The batch held-out evaluation scores: the training batch, unless the task says otherwise."""
+        return self.batch(ids, batch_size, rng)
+
+    def scored_predictions(self, model, batch):  # pragma: no cover - every task defines it
+        """(logits as an (N, V) array, labels (N,)) at the N positions the objective predicts."""
+        raise NotImplementedError
+
+    def recipe_notes(self, model) -> Iterator[str]:
+        """Lines saying where this run departs from the paper's recipe, and how to get the paper's."""
+        return iter(())
 
     def show_before_training(self, model, tokenizer) -> Iterator[str]:
         """Lines showing the untrained model at work (nothing, unless a task has a telling demo)."""

@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ** and matrix products, the ops behind Tensor's operators.
+"""Arithmetic: + - * / **, elementwise maximum and minimum, and matrix products.
 
 Each is a Function whose backward sits right under its forward, with the derivative in its
 docstring.  Operands may broadcast against each other; the engine sums each gradient back to its
@@ -69,19 +69,28 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b;  dz/da = b * a^(b-1), dz/db = a^b * log(a)."""
+    """z = a ** b;  dz/da = b * a^(b-1), dz/db = a^b * log(a).
+
+    At a = 0 both formulas meet 0 * inf; the limits are taken there, as PyTorch does:
+    dz/da = 0 where b = 0 (z = a^0 = 1 is constant), and dz/db = 0 where a = 0 and b >= 0.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        with np.errstate(divide="ignore"):  # 0 ** -1 = inf, as in PyTorch, without a warning
+            out = np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        ga = g * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
-        gb = g * out * np.log(a) if ctx.needs_input_grad[1] else None
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                ga = np.where(b == 0, 0.0, g * b * np.power(a, b - 1)).astype(g.dtype, copy=False)
+            if ctx.needs_input_grad[1]:
+                gb = np.where((a == 0) & (b >= 0), 0.0, g * out * np.log(a)).astype(g.dtype, copy=False)
         return ga, gb
 
 
@@ -95,6 +104,35 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, g):
         return -g
+
+
+class Maximum(Function):
+    """z = max(a, b) elementwise;  the gradient goes to the larger side, split in half on a tie (as PyTorch).
+    Minimum is the same with min."""
+
+    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.function.pick(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_between(g, ctx.function.wins(a, b), a == b)
+
+
+class Minimum(Maximum):
+    """z = min(a, b) elementwise;  the gradient goes to the smaller side, split in half on a tie (as PyTorch)."""
+
+    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
+
+
+def _split_between(g, a_wins, tie):
+    """(gradient for a, gradient for b) when a gets it where a_wins, b elsewhere, and each half on a tie."""
+    share_a = np.where(tie, 0.5, a_wins).astype(g.dtype, copy=False)
+    return g * share_a, g * (1 - share_a)
 
 
 class MatMul(Function):

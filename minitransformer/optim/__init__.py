@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedules, with torch.optim's names and update rules.
 
-optimizer.py   Optimizer base (groups, state, state_dict), weight_decay_groups, clip_grad_norm_
+optimizer.py   Optimizer base (groups, state, state_dict), weight_decay_groups; clip_grad_norm_ (from nn.utils)
 sgd.py         SGD with momentum / Nesterov
 adam.py        Adam, AdamW (and adam_reference_step, the update as the papers write it)
 schedules.py   Constant, WarmupCosine, WarmupLinear, set_lr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.utils import clip_grad_norm_  # noqa: F401  (torch keeps it in nn.utils; it used to live here)
 from ..tensor import no_grad
 
 
@@ -46,17 +47,21 @@ class Optimizer:
     def _all_params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (None, the default, as PyTorch), or with set_to_none=False zero them in place."""
         for p in self._all_params():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
     @no_grad()
     def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient (its array: p.grad.data)."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self.update(p, p.grad, group, self.state.setdefault(id(p), {}))
+                    self.update(p, p.grad.data, group, self.state.setdefault(id(p), {}))
 
     def update(self, p, grad: np.ndarray, group: dict, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -114,17 +119,3 @@ def weight_decay_groups(model, weight_decay: float) -> list:
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
-
-
-def clip_grad_norm_(params, max_norm: float) -> float:
-    """Scale all gradients together so their global L2 norm is at most max_norm; returns the norm before.
-
-    One oversized batch can otherwise throw the weights far from where training was going.
-    """
-    grads = [p.grad for p in params if p.grad is not None]
-    total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
-    scale = max_norm / (total + 1e-6)
-    if scale < 1.0:
-        for g in grads:
-            g *= scale
-    return total

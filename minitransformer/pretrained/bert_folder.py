@@ -16,6 +16,7 @@ they keep their fresh initialization and `model.load_report` lists them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,9 +25,10 @@ import numpy as np
 
 from ..checks import check_positive_int
 from ..models.bert import BERT, BertConfig, to_hf_name
+from ..models.size import check_config
 from ..safetensors import load_file
 from ..tokenizers.wordpiece import WordPieceTokenizer
-from .common import PretrainedFormatError, first_few, read_json_object
+from .common import PretrainedFormatError, check_model_type, first_few, pickle_hint, read_json_object
 
 
 BERT_FILES = ("config.json", "model.safetensors", "vocab.txt")
@@ -87,9 +89,12 @@ def load_bert_folder(folder) -> tuple[BERT, WordPieceTokenizer]:
     _check_bert_folder(folder)
     weights_path = folder / "model.safetensors"
     tensors = _short_names(load_file(weights_path), weights_path)
-    num_labels = tensors["classifier.weight"][1].shape[0] if "classifier.weight" in tensors else 0
+    num_labels = _classifier_labels(tensors, weights_path)
     config = bert_config_from_hf(read_json_object(folder / "config.json"), folder / "config.json")
-    model = BERT(replace(config, num_labels=num_labels))
+    config = check_config(replace(config, num_labels=num_labels), str(folder / "config.json"),
+                          stored_weights=sum(array.size for _, array in tensors.values()),
+                          weights_file=str(weights_path), error=PretrainedFormatError)  # before allocating
+    model = BERT(config)
     report = _load_bert_tensors(model, tensors, weights_path)
     model.load_report = report
     model.eval()
@@ -101,6 +106,17 @@ def load_bert_folder(folder) -> tuple[BERT, WordPieceTokenizer]:
     return model, tokenizer
 
 
+def _classifier_labels(tensors: dict, path: Path) -> int:
+    """How many labels the file's classification head has (0: none)."""
+    if "classifier.weight" not in tensors:
+        return 0
+    name, weight = tensors["classifier.weight"]
+    if weight.ndim != 2:
+        raise PretrainedFormatError(f"{path}: tensor {name!r} has shape {weight.shape}; a classifier weight "
+                                    "must be (num_labels, hidden_size)")
+    return weight.shape[0]
+
+
 def _check_bert_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise FileNotFoundError(f"{str(folder)!r} is not a folder; pass the folder that holds a Hugging Face "
@@ -108,24 +124,14 @@ def _check_bert_folder(folder: Path) -> None:
     missing = [name for name in BERT_FILES if not (folder / name).is_file()]
     if not missing:
         return
-    hint = ""
-    if "model.safetensors" in missing and (folder / "pytorch_model.bin").is_file():
-        hint = (" It has pytorch_model.bin, a pickle file, which we never load (unpickling can run code);"
-                " convert it to model.safetensors with the `safetensors` package first.")
+    hint = pickle_hint(folder) if "model.safetensors" in missing else ""
     raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}; a Hugging Face BERT folder needs "
                             f"{', '.join(BERT_FILES)}.{hint}")
 
 
 def bert_config_from_hf(hf: dict, where="config.json") -> BertConfig:
     """A Hugging Face BERT config.json (as a dict) -> our BertConfig, refusing what our BERT cannot do."""
-    model_type = hf.get("model_type")
-    architectures = hf.get("architectures") or []
-    if model_type is not None and model_type != "bert":
-        raise PretrainedFormatError(f"{where}: model_type is {model_type!r}, not 'bert'; load_bert_folder "
-                                    f"reads BERT checkpoints only")
-    if model_type is None and not any(str(name).startswith("Bert") for name in architectures):
-        raise PretrainedFormatError(f"{where}: neither model_type 'bert' nor a Bert* architecture "
-                                    f"(architectures={architectures!r}); is this a BERT checkpoint?")
+    check_model_type(hf, where, "bert", "Bert", "BERT", "load_bert_folder")
     unsupported = {
         "hidden_act": (hf.get("hidden_act", "gelu"), "gelu", "our BERT uses the exact GELU"),
         "position_embedding_type": (hf.get("position_embedding_type", "absolute"), "absolute",
@@ -143,12 +149,20 @@ def bert_config_from_hf(hf: dict, where="config.json") -> BertConfig:
     settings = {**HF_BERT_CONFIG_DEFAULTS, **{k: hf[k] for k in HF_BERT_CONFIG_DEFAULTS if k in hf}}
     fields["type_vocab_size"] = check_positive_int(settings["type_vocab_size"], f"{where}: type_vocab_size",
                                                    PretrainedFormatError)
-    fields["ln_eps"] = float(settings["layer_norm_eps"])
-    fields["dropout"] = float(settings["hidden_dropout_prob"])
+    fields["ln_eps"] = _real(settings, "layer_norm_eps", where, lambda v: v > 0, "a number > 0")
+    fields["dropout"] = _real(settings, "hidden_dropout_prob", where, lambda v: 0 <= v < 1, "a number in [0, 1)")
     if fields["d_model"] % fields["n_heads"]:
         raise PretrainedFormatError(f"{where}: hidden_size {fields['d_model']} is not divisible by "
                                     f"num_attention_heads {fields['n_heads']}")
     return BertConfig(**fields)
+
+
+def _real(settings: dict, key: str, where, ok, wanted: str) -> float:
+    """settings[key] as a float, if it is a finite JSON number that passes `ok`."""
+    value = settings[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+        raise PretrainedFormatError(f"{where}: {key} must be {wanted}, got {value!r}")
+    return float(value)
 
 
 def _short_names(tensors: dict, path: Path) -> dict[str, tuple[str, np.ndarray]]:

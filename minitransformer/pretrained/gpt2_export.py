@@ -1,9 +1,10 @@
-"""Writing our GPT as a Hugging Face GPT-2 folder (config.json + model.safetensors).
+"""Writing our GPT as a Hugging Face GPT-2 folder (config.json + model.safetensors [+ tokenizer]).
 
 Our GPT is GPT-2's architecture, so only the names and the layout of the arrays change: GPT-2's
 "Conv1D" layers store their weights (in, out), the transpose of our Linear's (out, in), and hold
-q, k and v in one layer.  transformers' GPT2LMHeadModel.from_pretrained(folder) then computes
-the same logits (benchmarks/golden/check_gpt2_export.py checks it).
+q, k and v in one layer (the table in gpt2_layout.py).  transformers'
+GPT2LMHeadModel.from_pretrained(folder) then computes the same logits
+(benchmarks/golden/check_gpt2_export.py checks it).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from ..files import atomic_write_bytes
 from ..models.gpt import GPT
 from ..nn import LayerNorm
 from ..safetensors import save_file
-
-
-# Our FeedForward activation -> Hugging Face's name for it ("gelu_new" is GPT-2's tanh approximation).
-GPT2_ACTIVATIONS = {"gelu": "gelu", "gelu_tanh": "gelu_new", "relu": "relu"}
+from ..tokenizers.gpt2_files import GPT2Tokenizer
+from ..tokenizers.hf_tokenizer_json import save_tokenizer_json
+from ..tokenizers.special_tokens import EOT_TOKEN
+from .gpt2_layout import GPT2_ACTIVATIONS, HF_GPT2_CONFIG_SIZES, gpt2_layout, join_parts
 
 
 def gpt2_config(model: GPT) -> dict:
@@ -32,12 +33,7 @@ def gpt2_config(model: GPT) -> dict:
     return {
         "architectures": ["GPT2LMHeadModel"],
         "model_type": "gpt2",
-        "vocab_size": c.vocab_size,
-        "n_positions": c.context_length,
-        "n_embd": c.d_model,
-        "n_layer": c.n_layers,
-        "n_head": c.n_heads,
-        "n_inner": c.d_ff,
+        **{hf: getattr(c, ours) for hf, ours in HF_GPT2_CONFIG_SIZES.items()},
         "activation_function": GPT2_ACTIVATIONS[c.activation],
         "layer_norm_epsilon": epsilons.pop(),
         "resid_pdrop": c.dropout,
@@ -50,53 +46,53 @@ def gpt2_config(model: GPT) -> dict:
 
 
 def gpt2_tensors(model: GPT) -> dict[str, np.ndarray]:
-    """Our GPT's weights under GPT-2's names and layout.
+    """Our GPT's weights under GPT-2's names and layout (the table in gpt2_layout.py).
 
-    GPT-2's layers are "Conv1D": y = x W + b with W stored (in, out), the transpose of our
-    Linear's (out, in).  Its attention holds q, k and v in one layer, c_attn, whose output is
-    [q | k | v]: so W_c_attn = [W_q^T  W_k^T  W_v^T] (side by side) and b_c_attn = [b_q b_k b_v].
-    The output layer is tied to wte, so no lm_head tensor is written.
+    GPT-2 always has biases: a bias-free layer is exactly one whose biases are zero.
     """
     if not isinstance(model, GPT):
         raise TypeError(f"export to GPT-2 needs a GPT model, got {type(model).__name__}")
+    if model.config.norm != "layernorm":
+        raise ValueError(f"GPT-2 uses LayerNorm, but this GPT has norm={model.config.norm!r}; it cannot be exported")
+    parameters = dict(model.named_parameters())
 
-    def bias(layer):  # GPT-2 always has biases: a bias-free layer is exactly one with zero bias
-        return layer.bias.data if layer.bias is not None else np.zeros(layer.weight.shape[0], np.float32)
+    def our_array(name):  # a missing bias is zero, as long as the matching weight's output size
+        if name in parameters:
+            return parameters[name].data
+        return np.zeros(parameters[name.removesuffix("bias") + "weight"].shape[0], np.float32)
 
-    tensors = {"transformer.wte.weight": model.token_embedding.weight.data,
-               "transformer.wpe.weight": model.position_embedding.weight.data,
-               "transformer.ln_f.weight": model.ln_final.weight.data,
-               "transformer.ln_f.bias": bias(model.ln_final)}
-    for i, block in enumerate(model.blocks):
-        h = f"transformer.h.{i}."
-        q, k, v = block.attn.q_proj, block.attn.k_proj, block.attn.v_proj
-        tensors.update({
-            h + "ln_1.weight": block.ln_attn.weight.data,
-            h + "ln_1.bias": bias(block.ln_attn),
-            h + "attn.c_attn.weight": np.concatenate([q.weight.data.T, k.weight.data.T, v.weight.data.T], axis=1),
-            h + "attn.c_attn.bias": np.concatenate([bias(q), bias(k), bias(v)]),
-            h + "attn.c_proj.weight": block.attn.out_proj.weight.data.T,
-            h + "attn.c_proj.bias": bias(block.attn.out_proj),
-            h + "ln_2.weight": block.ln_mlp.weight.data,
-            h + "ln_2.bias": bias(block.ln_mlp),
-            h + "mlp.c_fc.weight": block.mlp.fc1.weight.data.T,
-            h + "mlp.c_fc.bias": bias(block.mlp.fc1),
-            h + "mlp.c_proj.weight": block.mlp.fc2.weight.data.T,
-            h + "mlp.c_proj.bias": bias(block.mlp.fc2),
-        })
-    return {name: np.ascontiguousarray(array, dtype=np.float32) for name, array in tensors.items()}
+    return {"transformer." + name: np.ascontiguousarray(join_parts([our_array(p) for p in parts], transposed),
+                                                        dtype=np.float32)
+            for name, (parts, transposed) in gpt2_layout(model.config.n_layers).items()}
 
 
-def export_gpt2(model: GPT, folder) -> Path:
+def export_gpt2(model: GPT, folder, tokenizer=None) -> Path:
     """Write `model` as a Hugging Face GPT-2 folder (config.json + model.safetensors); returns the folder.
 
-    transformers' GPT2LMHeadModel.from_pretrained(folder) then computes the same logits.  The
-    tokenizer is not exported.  Each file is written atomically.
+    transformers' GPT2LMHeadModel.from_pretrained(folder) then computes the same logits, and
+    load_gpt2_folder(folder) gives the model back.  With a byte-level BPE `tokenizer` the folder
+    also gets its tokenizer.json (and, for a GPT2Tokenizer, GPT-2's vocab.json + merges.txt), with
+    the same ids; <|endoftext|>, if it has one, becomes bos/eos.  Each file is written atomically.
     """
     tensors = gpt2_tensors(model)
-    config_text = json.dumps(gpt2_config(model), indent=2) + "\n"
+    config = gpt2_config(model)
+    if tokenizer is not None:
+        check_tokenizer_fits(tokenizer, model.config.vocab_size)
+        if EOT_TOKEN in tokenizer.special_tokens:
+            config["bos_token_id"] = config["eos_token_id"] = tokenizer.token_to_id(EOT_TOKEN)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
-    atomic_write_bytes(folder / "config.json", config_text.encode("utf-8"))
+    atomic_write_bytes(folder / "config.json", (json.dumps(config, indent=2) + "\n").encode("utf-8"))
+    if tokenizer is not None:
+        save_tokenizer_json(tokenizer, folder / "tokenizer.json")
+        if isinstance(tokenizer, GPT2Tokenizer):
+            tokenizer.save_files(folder)
     return folder
+
+
+def check_tokenizer_fits(tokenizer, vocab_size: int) -> None:
+    """A tokenizer whose ids the model has embeddings for, or a ValueError saying why not."""
+    if tokenizer.vocab_size > vocab_size:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's vocab_size is "
+                         f"{vocab_size}; export the tokenizer the model was trained with")

@@ -12,6 +12,9 @@ Start with ``base.py``: the contract every tokenizer keeps (``encode``, ``decode
 ``bpe_trainer.py``         the fast trainer, which learns the same merges incrementally
 ``bpe_flavours.py``        what word-level and byte-level BPE build tokens from
 ``bpe_file.py``            the BPE file format
+``gpt2_regex.py``          GPT-2's exact split pattern, with Unicode's classes spelled out
+``gpt2_files.py``          ``GPT2Tokenizer``: byte-level BPE with GPT-2's files and ids
+``hf_tokenizer_json.py``   Hugging Face's tokenizer.json, read and written
 ``bert_normalize.py``      BERT's text clean-up: control characters, accents, CJK, punctuation
 ``wordpiece.py``           ``WordPieceTokenizer``: BERT's greedy longest-match-first tokenizer
 ``wordpiece_encoding.py``  [CLS] A [SEP] B [SEP], segment ids, truncation and padding
@@ -21,6 +24,7 @@ Start with ``base.py``: the contract every tokenizer keeps (``encode``, ``decode
 from .base import Tokenizer, TokenizerFileError, UnknownTokenError
 from .bpe import END_OF_WORD, BPETokenizer
 from .char import CharTokenizer
+from .gpt2_files import GPT2Tokenizer
 from .special_tokens import (
     BERT_SPECIAL_TOKENS,
     CLS_TOKEN,
@@ -41,6 +45,7 @@ __all__ = [
     "Tokenizer",
     "CharTokenizer",
     "BPETokenizer",
+    "GPT2Tokenizer",
     "WordPieceTokenizer",
     "Encoding",
     "BatchEncoding",

@@ -44,7 +44,7 @@ import json
 import operator
 import os
 
-from ..files import atomic_open
+from ..files import atomic_open, check_input_file, parse_json
 from .pretokenize import split_on_special_tokens
 
 
@@ -200,13 +200,11 @@ class Tokenizer(abc.ABC):
     def load(cls, path) -> "Tokenizer":
         """Read a file written by ``save``; TokenizerFileError naming the file if it is bad."""
         path = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8") as file:
-                document = json.load(file)
-        except FileNotFoundError:
-            raise TokenizerFileError(f"{path}: no such tokenizer file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise TokenizerFileError(f"{path}: not valid JSON ({error}); the file is corrupt") from None
+        if not os.path.exists(path):
+            raise TokenizerFileError(f"{path}: no such tokenizer file")
+        with open(check_input_file(path, "tokenizer file", TokenizerFileError), "rb") as file:
+            data = file.read()
+        document = parse_json(data, TokenizerFileError, f"{path}: not valid JSON, the file is corrupt")
         return cls._rebuild(document, source=path)
 
     @classmethod
@@ -222,5 +220,5 @@ class Tokenizer(abc.ABC):
                     f"this code reads version {cls.FILE_VERSION}"
                 )
             return cls._from_dict(document)
-        except (TypeError, ValueError, KeyError) as error:
+        except (TypeError, ValueError, KeyError, RecursionError) as error:
             raise TokenizerFileError(f"{source}: {error}") from None

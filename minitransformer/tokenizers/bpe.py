@@ -278,7 +278,7 @@ class BPETokenizer(BPEFileFormat):
         return self._show(self.encode(text, allowed_special))
 
     def _show(self, ids) -> str:
-        pieces = [self._special_tokens[i] if self._contents[i] is None else self._contents[i] for i in ids]
+        pieces = [self._id_to_token[i] if self._contents[i] is None else self._contents[i] for i in ids]
         return " ".join(text + "##" if continues else text for text, continues in self._flavour.segment(pieces))
 
     # -- decoding ----------------------------------------------------------
@@ -290,5 +290,5 @@ class BPETokenizer(BPEFileFormat):
         for token_id in ids:
             token_id = self._check_id(token_id)
             content = self._contents[token_id]
-            pieces.append(self._special_tokens[token_id] if content is None else content)
+            pieces.append(self._id_to_token[token_id] if content is None else content)  # a special token
         return self._flavour.decode(pieces)

@@ -36,18 +36,21 @@ def merge_pair(symbols: list[int], pair: tuple[int, int], new_id: int) -> list[i
     return merged
 
 
-def apply_merges(symbols: list[int], merge_ids: dict[tuple[int, int], int]) -> list[int]:
+def apply_merges(symbols: list[int], merge_ids: dict[tuple[int, int], int], ranks=None) -> list[int]:
     """Encode one word: keep merging the adjacent pair that was learned first (GPT-2).
 
     ``merge_ids`` maps a pair to the id of its merged token. Ids of merged tokens
     increase with merge order, so the smallest id is the earliest (lowest-rank)
     merge. This reproduces exactly the segmentation training produced.
+    ``ranks`` (pair -> merge rank) is for vocabularies numbered otherwise, such as
+    GPT-2's files (``gpt2_files.py``).
     """
+    rank = (merge_ids if ranks is None else ranks).__getitem__
     while len(symbols) > 1:
         known_pairs = [pair for pair in zip(symbols, symbols[1:]) if pair in merge_ids]
         if not known_pairs:
             break
-        earliest = min(known_pairs, key=merge_ids.__getitem__)
+        earliest = min(known_pairs, key=rank)
         symbols = merge_pair(symbols, earliest, merge_ids[earliest])
     return symbols
 

@@ -37,8 +37,9 @@ are two differences: the ~1100 numeric characters that are not decimal digits
 of numbers, and the four ASCII separators ``\x1c``-``\x1f`` count as whitespace
 (as ``str.isspace`` says). Every other character is classified the same, and on
 plain English text both patterns give identical chunks. We train our own merges,
-so these small differences do not break anything; they only matter if you wanted
-to reuse OpenAI's merge tables byte for byte.
+so these small differences do not break anything; they only matter if you want
+to reuse OpenAI's merge tables byte for byte: for that, ``"gpt2-exact"`` is GPT-2's
+pattern exactly (``gpt2_regex.py``).
 
 The GPT-4 pattern's possessive quantifiers (``?+``, ``++``) are dropped: they
 cannot change a match of these particular patterns, and Python 3.10's ``re``
@@ -49,6 +50,8 @@ from __future__ import annotations
 
 import functools
 import re
+
+from .gpt2_regex import gpt2_exact_pattern
 
 # ---------------------------------------------------------------------------
 # Word-level split (Sennrich et al.): words and single punctuation characters.
@@ -100,18 +103,24 @@ GPT4_PATTERN = (
 
 PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
 _COMPILED = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
+# OpenAI's GPT-2 split without the differences above, to reuse GPT-2's own merges (gpt2_regex.py);
+# compiled on first use, since its classes come from a scan of the Unicode database.
+EXACT_PATTERNS = {"gpt2-exact": gpt2_exact_pattern}
 
 
 def check_pattern_name(name: str) -> str:
     """Return ``name`` if it names a known split pattern, else raise ValueError."""
-    if name not in PATTERNS:
-        raise ValueError(f"unknown split pattern {name!r}; choose one of {sorted(PATTERNS)}")
+    if name not in PATTERNS and name not in EXACT_PATTERNS:
+        raise ValueError(f"unknown split pattern {name!r}; choose one of {sorted([*PATTERNS, *EXACT_PATTERNS])}")
     return name
 
 
 def split_chunks(text: str, pattern: str = "gpt2") -> list[str]:
     """Split ``text`` into GPT-style chunks; ``"".join(chunks) == text`` always holds."""
-    return _COMPILED[check_pattern_name(pattern)].findall(text)
+    check_pattern_name(pattern)
+    if pattern not in _COMPILED:
+        _COMPILED[pattern] = EXACT_PATTERNS[pattern]()
+    return _COMPILED[pattern].findall(text)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Held-out evaluation against the baselines (evaluation.py) and the `evaluate` command."""
+
+import math
+
+import numpy as np
+import pytest
+
+from minitransformer.commands import main
+from minitransformer.corpus import builtin_corpus
+from minitransformer.evaluation import HeldOutReport, held_out_report, unigram_counts, unigram_probabilities
+from minitransformer.models import build_model
+from minitransformer.objectives import task_for
+from minitransformer.pretrain import make_tokenizer
+
+TEXT = builtin_corpus()[:30000]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return make_tokenizer(TEXT, vocab_size=300)
+
+
+@pytest.fixture(scope="module")
+def ids(tokenizer):
+    return np.array(tokenizer.encode(TEXT), dtype=np.int64)
+
+
+def test_the_unigram_baseline_is_add_one_smoothed_frequency():
+    counts = unigram_counts(np.array([0, 0, 1, 3]), vocab_size=5)
+    np.testing.assert_array_equal(counts, [2, 1, 0, 1, 0])
+    np.testing.assert_allclose(unigram_probabilities(counts), np.array([3, 2, 1, 2, 1]) / 9)
+
+
+class UniformModelTask:
+    """A task whose model knows nothing: equal logits everywhere, so its NLL is exactly ln V."""
+
+    scored_tokens = "tokens"
+
+    def __init__(self, vocab_size, labels):
+        self.vocab_size, self.labels = vocab_size, labels
+
+    def evaluation_batch(self, ids, batch_size, rng):
+        return rng.choice(self.labels, size=batch_size)
+
+    def scored_predictions(self, model, batch):
+        return np.zeros((len(batch), self.vocab_size), dtype=np.float32), batch
+
+
+class Switch:
+    training = True
+
+    def eval(self):
+        self.training = False
+
+    def train(self, mode=True):
+        self.training = mode
+
+
+def test_a_model_that_knows_nothing_scores_ln_v_and_the_unigram_its_own_cross_entropy():
+    labels = np.array([0, 0, 0, 1])
+    counts = np.array([30, 10, 0, 0])
+    model = Switch()
+    report = held_out_report(model, UniformModelTask(4, labels), None, counts, batches=50, batch_size=40)
+    assert report.nll == pytest.approx(math.log(4))
+    assert report.uniform_nll == pytest.approx(math.log(4))
+    p = unigram_probabilities(counts)
+    scored = report.tokens
+    assert scored == 2000 and report.most_frequent_id == 0
+    # the unigram NLL is the mean of -log p over the scored labels, whatever mix of 0s and 1s was drawn
+    assert -np.log(p[1]) > report.unigram_nll > -np.log(p[0])
+    assert report.gain_over_unigram < 0 and "worse than the unigram" in report.verdict()
+    assert model.training, "the model is put back in training mode"
+
+
+@pytest.mark.parametrize("kind", ["gpt", "bert", "t5"])
+def test_each_objective_scores_the_tokens_it_predicts(kind, tokenizer, ids):
+    model = build_model(kind, "micro", vocab_size=tokenizer.vocab_size,
+                        **({"pad_id": tokenizer.token_to_id("[PAD]")} if kind == "t5" else {}))
+    task = task_for(model, tokenizer)
+    logits, labels = task.scored_predictions(model, task.evaluation_batch(ids, 4, np.random.default_rng(0)))
+    assert logits.shape == (len(labels), tokenizer.vocab_size) and len(labels) > 0
+    special = [tokenizer.token_to_id(name) for name in tokenizer.special_tokens]
+    if kind != "gpt":  # BERT's masked tokens and T5's hidden text are never special tokens
+        assert not np.isin(labels, special).any()
+    report = held_out_report(model, task, ids, unigram_counts(ids, tokenizer.vocab_size), batches=2, batch_size=4)
+    assert isinstance(report, HeldOutReport) and report.tokens > 0
+    assert abs(report.nll - math.log(tokenizer.vocab_size)) < 0.5  # untrained: close to uniform
+    assert len(report.lines(tokenizer)) == 5
+
+
+def test_bert_and_t5_are_scored_at_the_papers_rate_whatever_they_train_with(tokenizer, ids):
+    bert = build_model("bert", "micro", vocab_size=tokenizer.vocab_size)
+    task = task_for(bert, tokenizer, mask_prob=0.9)
+    rng = np.random.default_rng(0)
+    _, train_labels = task.batch(ids, 8, rng)
+    _, eval_labels = task.evaluation_batch(ids, 8, rng)
+    chosen = lambda labels: (labels != -100).sum(axis=1)  # noqa: E731
+    assert (chosen(train_labels) >= 12).all() and (chosen(eval_labels) <= 3).all()  # 14 candidates per row
+    t5 = build_model("t5", "micro", vocab_size=tokenizer.vocab_size, pad_id=tokenizer.token_to_id("[PAD]"))
+    spans = task_for(t5, tokenizer, noise_density=0.3)
+    assert spans.window > spans.window_for(spans.context, 0.15)
+
+
+def test_pretrain_ends_with_the_report_and_evaluate_repeats_it(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    run = tmp_path / "run"
+    assert main(["pretrain", "--model", "bert", "--context", "32", "--corpus", str(corpus), "--vocab-size", "300",
+                 "--steps", "3", "--out", str(run), "--samples", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "BERT recipe:" in printed and "masking: 40%" in printed
+    assert "held-out masked tokens" in printed and "unigram baseline" in printed and "uniform (ln V)" in printed
+    report_lines = printed[printed.index("held-out masked tokens"):].splitlines()[:5]
+    assert main(["evaluate", "--checkpoint", str(run / "checkpoint.safetensors"), "--corpus", str(corpus)]) == 0
+    evaluated = capsys.readouterr().out.splitlines()
+    assert evaluated[0].startswith("held-out masked tokens") and "unigram baseline" in evaluated[2]
+    assert report_lines[0].startswith("held-out masked tokens")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate"], "required: --checkpoint"),
+    (["evaluate", "--checkpoint", "{tmp}/missing.safetensors"], "not found"),
+    (["evaluate", "--checkpoint", "{tmp}"], "{tmp}"),
+    (["evaluate", "--checkpoint", "{tmp}/run/checkpoint.safetensors", "--corpus", "{tmp}/tiny.txt"], "fewer than one window"),
+    (["evaluate", "--checkpoint", "{tmp}/run/checkpoint.safetensors", "--corpus", "{tmp}/nothing"], "not found"),
+    (["pretrain", "--model", "gpt", "--mask-prob", "0.2"], "--mask-prob is an option of --model bert"),
+    (["pretrain", "--model", "bert", "--noise-density", "0.2"], "--noise-density is an option of --model t5"),
+])
+def test_evaluate_and_the_objective_options_fail_with_one_clear_line(argv, message, tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    (tmp_path / "tiny.txt").write_text("a few words", encoding="utf-8")
+    if any("run/checkpoint" in arg for arg in argv):
+        assert main(["pretrain", "--model", "gpt", "--preset", "micro", "--corpus", str(corpus), "--vocab-size",
+                     "300", "--steps", "2", "--out", str(tmp_path / "run"), "--samples", "0"]) == 0
+        capsys.readouterr()
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    if argv[0] == "pretrain":
+        argv += ["--preset", "micro", "--corpus", str(corpus), "--vocab-size", "300", "--steps", "2",
+                 "--out", str(tmp_path / "other")]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err and message.format(tmp=tmp_path) in err[-1] and "Traceback" not in "\n".join(err)
