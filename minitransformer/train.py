@@ -20,6 +20,9 @@ its FLOP/s against this machine's matmul rate (flops.py), for models that can co
 SIGTERM (a polite kill) counts as Ctrl-C; a second one stops at once, keeping the last checkpoint.
 A checkpoint is saved only while the weights and the optimizer state are finite: a diverging
 update can leave the loss finite but the weights not, and that is no "good" state to resume.
+Beside the last checkpoint, best.safetensors keeps the weights of the lowest validation loss; when
+validation loss stays above that best for OVERFIT_PATIENCE evaluations in a row the run says so once
+(the model is memorizing its training text, typical of a big model on a small corpus).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from .flops import counts_flops, training_efficiency
 from .objectives import CausalLM, MaskedLM, SpanCorruption  # re-exported: the tasks train() is given
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
 from .tensor import no_grad
+
+
+OVERFIT_PATIENCE = 3  # evaluations in a row above the best validation loss before the run calls it overfitting
 
 
 class TrainingDiverged(RuntimeError):
@@ -112,6 +118,11 @@ class _StopOnCtrlC:
         return False
 
 
+def perplexity(loss: float) -> float:
+    """e^loss: the number of equally likely tokens the model is, on average, choosing between."""
+    return math.exp(min(loss, 700.0))  # past e^700 a float overflows
+
+
 def format_duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
@@ -134,7 +145,11 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoint_path = self.out_dir / "checkpoint.safetensors"
+        self.best_path = self.out_dir / "best.safetensors"
         self.log_path = self.out_dir / "log.jsonl"
+        self.best = None  # (val loss, step) of the lowest validation loss so far: what best.safetensors holds
+        self.evals_since_best = 0
+        self.best_unsaved = False  # a new best, written by save_best() at the end of this step
         self.optimizer = AdamW(weight_decay_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
         min_lr = config.lr / 10 if config.min_lr is None else config.min_lr
         self.schedule = WarmupCosine(config.lr, total=config.steps, warmup=min(config.warmup, config.steps),
@@ -173,6 +188,7 @@ class Trainer:
                     summary["val_loss"] = self.evaluate_and_log()
                 if self.due(self.config.checkpoint_every):
                     self.save_checkpoint()
+                self.save_best()  # after the checkpoint: if the disk fills, the run's own file is named
                 if ctrl_c.requested:
                     self.save_checkpoint()
                     self.log(f"interrupted: saved {self.checkpoint_path} at step {self.step}; continue with --resume")
@@ -190,6 +206,7 @@ class Trainer:
         self.restore_counters(saved.metadata)
         self.saved_step = self.step
         remove_stale_temp_files(self.checkpoint_path)  # left by a run killed mid-save
+        remove_stale_temp_files(self.best_path)
         self.trim_log()
         self.log(f"resumed from {self.checkpoint_path} at step {self.step}")
 
@@ -207,6 +224,9 @@ class Trainer:
         except (TypeError, ValueError, OverflowError) as error:
             raise checkpoint.CheckpointError(f"{where}: {error}; the file is damaged") from None
         self.step = step
+        best = metadata.get("best_val")  # [val loss, step, evaluations since]; absent in older checkpoints
+        if isinstance(best, list) and len(best) == 3 and all(isinstance(v, (int, float)) for v in best):
+            self.best, self.evals_since_best = (float(best[0]), int(best[1])), int(best[2])
 
     def trim_log(self) -> None:
         """Drop log records of steps after the checkpoint, which a killed run wrote and the resumed
@@ -226,8 +246,9 @@ class Trainer:
             atomic_write_bytes(self.log_path, "".join(kept).encode("utf-8"))
 
     def start_fresh_log(self) -> None:
-        if self.log_path.exists():
-            self.log_path.unlink()  # a fresh run starts a fresh log
+        for path in (self.log_path, self.best_path):  # a fresh run starts a fresh log, and its own best
+            if path.exists():
+                path.unlink()
 
     def set_learning_rate(self) -> float:
         lr = self.schedule(self.step)
@@ -266,7 +287,8 @@ class Trainer:
     def log_progress(self, train_loss: float, lr: float, grad_norm: float | None) -> None:
         config = self.config
         per_step = (time.perf_counter() - self.start_time) / max(1, self.step - self.start_step)
-        self.log(f"step {self.step:5d}/{config.steps} | loss {train_loss:.4f} | lr {lr:.2e} | "
+        self.log(f"step {self.step:5d}/{config.steps} | loss {train_loss:.4f} (ppl {perplexity(train_loss):.1f}) | "
+                 f"lr {lr:.2e} | "
                  f"{self.tokens_per_step / per_step:8,.0f} tok/s | "
                  f"ETA {format_duration(per_step * (config.steps - self.step))}")
         self.write_log({"step": self.step, "train_loss": train_loss, "lr": lr, "grad_norm": grad_norm,
@@ -274,9 +296,22 @@ class Trainer:
 
     def evaluate_and_log(self) -> float:
         val_loss = evaluate(self.model, self.task, self.val_ids, self.config)
-        self.log(f"step {self.step:5d} | val loss {val_loss:.4f}")
+        self.log(f"step {self.step:5d} | val loss {val_loss:.4f} (ppl {perplexity(val_loss):.1f})")
         self.write_log({"step": self.step, "val_loss": val_loss})
+        self.keep_best(val_loss)
         return val_loss
+
+    def keep_best(self, val_loss: float) -> None:
+        """Note a new lowest validation loss (save_best writes it); say once when it keeps rising above it."""
+        if self.best is None or val_loss < self.best[0]:
+            self.best, self.evals_since_best, self.best_unsaved = (val_loss, self.step), 0, True
+            return
+        self.evals_since_best += 1
+        if self.evals_since_best == OVERFIT_PATIENCE:
+            best_loss, best_step = self.best
+            self.log(f"overfitting: val loss {val_loss:.4f} vs best {best_loss:.4f} at step {best_step}; the best "
+                     f"checkpoint is kept at {self.best_path}. The model is memorizing its training text: for a "
+                     "small corpus try a smaller --preset or fewer --steps")
 
     def kept(self) -> str:
         """What a stopped run leaves behind, for its message."""
@@ -286,15 +321,26 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         """Save the run, unless a weight or an optimizer array holds NaN or inf: then stop instead."""
+        self.write_checkpoint(self.checkpoint_path)
+        self.saved_step = self.step
+
+    def save_best(self) -> None:
+        """best.safetensors, if this step's evaluation was a new best."""
+        if self.best_unsaved:
+            self.write_checkpoint(self.best_path)
+            self.best_unsaved = False
+
+    def write_checkpoint(self, path: Path) -> None:
+        """The run's state at this step to `path` (atomically), or TrainingDiverged if it is not finite."""
         bad = checkpoint.non_finite_arrays(self.model, self.optimizer)
         if bad:
             raise TrainingDiverged(f"after step {self.step} {len(bad)} weight or optimizer array(s) hold NaN or inf "
                                    f"(e.g. {bad[0]}); stopped without saving; {self.kept()}. "
                                    "Try a lower --lr or stronger --grad-clip.")
-        checkpoint.save(self.checkpoint_path, self.model, self.optimizer, **self.metadata, step=self.step,
+        best_val = None if self.best is None else [*self.best, self.evals_since_best]
+        checkpoint.save(path, self.model, self.optimizer, **self.metadata, step=self.step,
                         train_config=asdict(self.config), data_rng=self.data_rng.bit_generator.state,
-                        engine_rng=seed.get_rng_state())
-        self.saved_step = self.step
+                        engine_rng=seed.get_rng_state(), best_val=best_val)
 
     def write_log(self, record: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as f:
@@ -304,6 +350,9 @@ class Trainer:
         """The summary, with how fast the training steps ran if the model can count its FLOPs."""
         summary["step"] = self.step
         summary["checkpoint"] = str(self.checkpoint_path)
+        if self.best is not None:
+            summary.update(best_val_loss=self.best[0], best_step=self.best[1], best_checkpoint=str(self.best_path),
+                           overfitting=self.evals_since_best >= OVERFIT_PATIENCE)
         summary["seconds"] = time.perf_counter() - self.start_time
         summary["train_seconds"] = self.train_seconds
         if self.step > self.start_step and counts_flops(self.model):

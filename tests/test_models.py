@@ -385,3 +385,27 @@ def test_bert_and_t5_take_the_activation_from_their_config(kind):
                if isinstance(block, mt.nn.TransformerBlock))
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         tiny(kind, activation="swish")
+
+
+def test_t5_fills_answer_each_sentinel_of_the_input_once_in_order():
+    """span_structure: whatever the decoder prefers, the target reads <s0> span <s1> span </s>."""
+    from minitransformer.models.demos import span_structure
+
+    every_sentinel, eos, vocab = [3, 4, 5, 6], 2, 10
+    constrain = span_structure([3, 4], every_sentinel, eos)
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        ids = np.zeros((1, 1), dtype=np.int64)  # the start token
+        for _ in range(12):
+            logits = rng.normal(size=(1, vocab))
+            logits[0, rng.choice(every_sentinel)] += 5.0  # a decoder that loves to open new spans
+            logits = constrain(ids, logits)
+            next_id = int(np.argmax(logits[0]))
+            ids = np.concatenate([ids, [[next_id]]], axis=1)
+            if next_id == eos:
+                break
+        written = ids[0, 1:].tolist()
+        assert written[0] == 3 and written[-1] == eos, written
+        sentinels = [t for t in written if t in every_sentinel]
+        assert sentinels == [3, 4], written  # each of the input's sentinels once, in order, none invented
+        assert written.index(4) >= 2 and len(written) - written.index(4) >= 3  # no empty span

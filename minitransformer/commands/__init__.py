@@ -6,6 +6,7 @@
     finetune   SGD fine-tuning of a pretrained checkpoint on a labelled task
     tokenizer  train a BPE tokenizer, or show how one splits a text
     info       parameter count, FLOPs per token and a time-per-step estimate for a preset
+    plot       the loss curves of run folders: a PNG (matplotlib), or a text chart
 
 One module per command, each with HELP (and DESCRIPTION), add_arguments(parser) and run(args).
 This package is the only place that parses arguments: the library below it takes plain values;
@@ -29,10 +30,10 @@ from ..files import os_error_reason
 from ..safetensors import CheckpointError
 from ..tokenizers import TokenizerFileError, UnknownTokenError
 from ..train import TrainingDiverged
-from . import evaluate, finetune, generate, info, pretrain, tokenizer
+from . import evaluate, finetune, generate, info, plot, pretrain, tokenizer
 
 COMMANDS = {"pretrain": pretrain, "generate": generate, "evaluate": evaluate, "finetune": finetune,
-            "tokenizer": tokenizer, "info": info}
+            "tokenizer": tokenizer, "info": info, "plot": plot}
 
 # The errors a user can cause and fix (a missing file, a bad value, a diverging run): one line each.
 # OSError (a file that cannot be read or written), MemoryError and Ctrl-C are reported by main too.
@@ -49,12 +50,26 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {one_line(message)} (`{self.prog} --help` lists the options)\n")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help with each option's default shown (as ArgumentDefaultsHelpFormatter), unless
+    the help already says it or there is none to show; the description and examples keep their lines."""
+
+    def _get_help_string(self, action):
+        help = action.help or ""
+        if ("default" in help or "%(default)" in help or not action.option_strings or action.nargs == 0
+                or action.default in (None, argparse.SUPPRESS)):
+            return help
+        return f"{help} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="minitransformer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"minitransformer {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="command")
     for name, command in COMMANDS.items():
-        command.add_arguments(subcommands.add_parser(name, help=command.HELP, description=command.DESCRIPTION))
+        command.add_arguments(subcommands.add_parser(name, help=command.HELP, description=command.DESCRIPTION,
+                                                     epilog=getattr(command, "EPILOG", None),
+                                                     formatter_class=HelpFormatter))
     return parser
 
 
@@ -77,6 +92,14 @@ def one_line(message: str) -> str:
     """`message` with every newline or control character escaped: text that came from a file (a
     tensor named "a\\nb") can neither split the error line nor drive the terminal."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+
+
+def message_of(error: Exception) -> str:
+    """The error's message: a KeyError's (UnknownTokenError) without the quotes its str() adds, any
+    other whole (stripping quotes from every message ate the closing one of "..., not 't5'")."""
+    if isinstance(error, KeyError) and len(error.args) == 1:
+        return str(error.args[0])
+    return str(error)
 
 
 def report(message: str) -> None:
@@ -108,6 +131,6 @@ def main(argv=None) -> int:
         report(describe_os_error(error))
         return 2
     except USER_ERRORS as error:
-        report(str(error).strip("'\""))
+        report(message_of(error))
         return 2
     return 0

@@ -18,13 +18,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--checkpoint", help="a checkpoint.safetensors written by pretrain")
     source.add_argument("--pretrained", metavar="PATH", help="a Hugging Face GPT-2 folder (config.json, "
                         "model.safetensors, tokenizer.json or vocab.json + merges.txt)")
-    p.add_argument("--prompt", default=None, help="text to continue (T5: text with <extra_id_N> sentinels)")
-    p.add_argument("--max-new-tokens", type=positive_int, default=200)
+    p.add_argument("--prompt", default=None, help="text to continue (T5: text with <extra_id_N> sentinels; "
+                                                  "default: the model's demo text)")
+    p.add_argument("--max-new-tokens", type=positive_int, default=200, help="tokens to add to the prompt")
     p.add_argument("--temperature", type=non_negative_float, default=0.8, help="0 = greedy (default %(default)s)")
-    p.add_argument("--top-k", type=positive_int, default=None)
-    p.add_argument("--top-p", type=nucleus, default=None)
-    p.add_argument("--num-samples", type=positive_int, default=1)
-    p.add_argument("--seed", type=non_negative_int, default=None)
+    p.add_argument("--top-k", type=positive_int, default=None,
+                   help="sample only from the k most likely tokens (default: all tokens)")
+    p.add_argument("--top-p", type=nucleus, default=None,
+                   help="sample only from the most likely tokens that hold this share of the probability "
+                        "(nucleus sampling; default: all tokens)")
+    p.add_argument("--num-samples", type=positive_int, default=1, help="how many samples to print")
+    p.add_argument("--seed", type=non_negative_int, default=None,
+                   help="seed of the sampling, so a sample can be repeated (default: a fresh one each time)")
 
 
 def run(args) -> None:

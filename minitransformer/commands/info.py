@@ -6,6 +6,7 @@ The FLOP count and the matmul probe are explained in flops.py.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from ..flops import matmul_flops_per_second, training_flops_per_token
 from ..models import MODEL_TYPES, build_model
@@ -16,13 +17,38 @@ DESCRIPTION = None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=sorted(MODEL_TYPES), default="gpt")
-    p.add_argument("--preset", default="tiny")
-    p.add_argument("--vocab-size", type=positive_int, default=None, help="override the preset's vocabulary size")
-    p.add_argument("--batch-size", type=positive_int, default=16)
+    p.add_argument("--model", choices=sorted(MODEL_TYPES), default="gpt", help="the model type")
+    p.add_argument("--preset", default="tiny", help="the size preset (--list-presets lists them)")
+    p.add_argument("--vocab-size", type=positive_int, default=None,
+                   help="override the preset's vocabulary size (default: the preset's)")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="sequences per step, for the time estimate")
+    p.add_argument("--list-presets", action="store_true", help="list every model's presets with their sizes")
+
+
+def preset_parameters(model_class, config) -> int:
+    """The exact parameter count of `config`, without building the (maybe 500 MB) model: the count is
+    affine in the vocabulary size, the context length and the number of layers, so three small
+    models with one of them changed each give its slope."""
+    base = replace(config, vocab_size=64, context_length=16, n_layers=0)
+    count = lambda **change: model_class(replace(base, **change)).num_parameters()
+    p0 = count()
+    return (p0 + (count(vocab_size=65) - p0) * (config.vocab_size - 64)
+            + (count(context_length=17) - p0) * (config.context_length - 16) + (count(n_layers=1) - p0) * config.n_layers)
+
+
+def list_presets() -> None:
+    print(f"{'model':6} {'preset':11} {'parameters':>12}  layers x width, vocabulary, context")
+    for kind, (model_class, _, presets) in MODEL_TYPES.items():
+        for name, c in presets.items():
+            print(f"{kind:6} {name:11} {preset_parameters(model_class, c):12,}  {c.n_layers} x {c.d_model}, "
+                  f"{c.vocab_size:,} tokens, {c.context_length}")
+    print("(counted at each preset's own vocabulary; pretrain sizes it to its tokenizer, --vocab-size 512 by default)")
 
 
 def run(args) -> None:
+    if args.list_presets:
+        list_presets()
+        return
     overrides = {"vocab_size": args.vocab_size} if args.vocab_size is not None else {}
     model = build_model(args.model, args.preset, **overrides)
     c = model.config

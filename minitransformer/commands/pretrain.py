@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from .. import seed
@@ -12,6 +13,7 @@ from ..evaluation import held_out_report, unigram_counts
 from ..models import MODEL_TYPES
 from ..models.size import check_batch_fits
 from ..objectives import task_for
+from ..plotting import plot_png
 from ..pretrain import load_tokenizer, load_trained, new_model, pretrain, split_corpus, task_tokenizer, train_config
 from ..safetensors import CheckpointError
 from ..train import TrainConfig
@@ -20,7 +22,10 @@ from .values import fraction, non_negative_float, non_negative_int, positive_flo
 HELP = "pretrain a tiny GPT, BERT or T5 on a corpus"
 DESCRIPTION = ("Train a BPE tokenizer and a model on a corpus (the built-in CPython help text by default), "
                "then show samples of what it learned.")
-RUN_FILES = ("checkpoint.safetensors", "log.jsonl")  # what a run folder holds
+RUN_FILES = ("checkpoint.safetensors", "log.jsonl", "best.safetensors")  # what a run folder holds
+EPILOG = """examples:
+  python -m minitransformer pretrain --model gpt --preset tiny --steps 1500 --out runs/gpt
+  python -m minitransformer pretrain --corpus my_texts/ --preset nano --steps 500 --out runs/mine"""
 
 
 # The rule for each TrainConfig field set by a flag (values.py); --resume checks saved values with it too.
@@ -56,11 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=sorted(MODEL_TYPES), default="gpt",
                    help="gpt: causal LM; bert: masked LM; t5: span corruption (default gpt)")
     p.add_argument("--corpus", help="a UTF-8 text file or a folder of them (default: the built-in corpus)")
-    p.add_argument("--preset", default="tiny", help="model size preset (see `info`; default tiny)")
-    p.add_argument("--context", type=positive_int, help="override the preset's context length")
-    p.add_argument("--dropout", type=fraction, help="override the preset's dropout probability")
+    p.add_argument("--preset", default="tiny",
+                   help="model size preset (`info --list-presets` lists them; default tiny)")
+    p.add_argument("--context", type=positive_int, help="override the preset's context length (default: the preset's)")
+    p.add_argument("--dropout", type=fraction, help="override the preset's dropout probability (default: the preset's)")
     p.add_argument("--vocab-size", type=positive_int, default=512, help="BPE vocabulary size (default 512)")
-    p.add_argument("--tokenizer", help="use this saved tokenizer JSON instead of training one")
+    p.add_argument("--tokenizer", help="use this saved tokenizer JSON instead of training one (default: train one)")
     p.add_argument("--out", help="run folder for checkpoint, log and tokenizer (default runs/<model>)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--overwrite", action="store_true", help="start afresh in a run folder that holds a run")
@@ -107,9 +113,8 @@ def run(args) -> dict:
         for line in task.show_before_training(model, tokenizer):
             print(line)
     summary = pretrain(model, task, tokenizer, train_ids, val_ids, config, out_dir, args.preset, resume=args.resume)
-    val_loss = summary["val_loss"]
-    print(f"\ndone: step {summary['step']}, train loss {summary['train_loss']:.4f}, "
-          f"val loss {val_loss if val_loss is None else round(val_loss, 4)}; checkpoint {summary['checkpoint']}")
+    print(f"\ndone: {done_line(summary)}")
+    picture = write_loss_picture(out_dir)
     if summary["stopped"] == "finished":
         report = held_out_report(model, task, val_ids, unigram_counts(train_ids, model.config.vocab_size))
         summary["held_out"] = report
@@ -118,7 +123,41 @@ def run(args) -> dict:
             print(line)
         if args.samples:
             show_what_it_learned(task, model, tokenizer, args.samples)
+        print_next_steps(args.model, out_dir, summary, picture)
     return summary
+
+
+def done_line(summary: dict) -> str:
+    """step, losses (the validation loss only once measured) and where the checkpoints are."""
+    parts = [f"step {summary['step']}", f"train loss {summary['train_loss']:.4f}"]
+    if summary["val_loss"] is not None:
+        parts.append(f"val loss {summary['val_loss']:.4f}")
+    if summary.get("best_val_loss") is not None:
+        parts.append(f"best val loss {summary['best_val_loss']:.4f} at step {summary['best_step']} "
+                     f"({summary['best_checkpoint']})")
+    return f"{', '.join(parts)}; checkpoint {summary['checkpoint']}"
+
+
+def write_loss_picture(out_dir: Path) -> Path | None:
+    """RUN_DIR/loss.png when matplotlib is installed (None without it, or before the first log line)."""
+    try:
+        return plot_png([out_dir], out_dir / "loss.png")
+    except (ImportError, FileNotFoundError, ValueError):  # no matplotlib; no log (yet)
+        (out_dir / "loss.png").unlink(missing_ok=True)  # an earlier run's picture would mislead
+        return None
+
+
+def print_next_steps(kind: str, out_dir: Path, summary: dict, picture: Path | None) -> None:
+    """The commands to try next, with this run's paths (the best checkpoint if the last one overfitted)."""
+    checkpoint = summary["best_checkpoint"] if summary.get("overfitting") else summary["checkpoint"]
+    command = "python -m minitransformer"
+    print(f"\nnext (loss curves: {picture})" if picture else "\nnext:")
+    if kind != "bert":  # a BERT fills masks, it does not generate (the demo above shows it)
+        print(f"  {command} generate --checkpoint {shlex.quote(checkpoint)} --top-k 40")
+    print(f"  {command} evaluate --checkpoint {shlex.quote(checkpoint)}")
+    if kind != "t5":  # finetune takes gpt and bert
+        print(f"  {command} finetune --checkpoint {shlex.quote(checkpoint)} --task acceptability")
+    print(f"  {command} plot {shlex.quote(str(out_dir))}")
 
 
 def run_folder(args) -> Path:

@@ -16,14 +16,17 @@ DESCRIPTION = None
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", metavar="action")
-    t = actions.add_parser("train", help="train a tokenizer on a corpus and save it as JSON")
+    t = actions.add_parser("train", help="train a tokenizer on a corpus and save it as JSON",
+                           formatter_class=p.formatter_class)
     t.add_argument("--corpus", help="UTF-8 text file or folder (default: the built-in corpus)")
-    t.add_argument("--vocab-size", type=positive_int, default=512)
+    t.add_argument("--vocab-size", type=positive_int, default=512,
+                   help="tokens in the vocabulary (byte-level: 256 bytes + the merges)")
     t.add_argument("--kind", choices=["byte", "word"], default="byte", help="byte-level (GPT-2) or word-level (lecture)")
     t.add_argument("--out", required=True, help="where to write the tokenizer JSON")
-    e = actions.add_parser("encode", help="show ids and the subword pieces of a text")
+    e = actions.add_parser("encode", help="show ids and the subword pieces of a text",
+                           formatter_class=p.formatter_class)
     e.add_argument("--tokenizer", required=True, help="a tokenizer JSON (or a checkpoint)")
-    e.add_argument("text")
+    e.add_argument("text", help="the text to split")
     p.set_defaults(tokenizer_parser=p)  # to print this command's help when no action is given
 
 

@@ -44,28 +44,25 @@ def span_structure(input_sentinels: list, every_sentinel: list, eos: int):
     The decoder must write the input's sentinels, each once and in order, every span at least one
     token long, and </s> only after the last span.  Pretraining teaches this structure, but a tiny
     T5 trained on long windows (about 16 spans each) learns "another sentinel follows" better than
-    "this input had only two"; the constraint removes that one failure from the demo, and leaves
-    every choice of the words themselves to the model.
+    "this input had only two".  So the probability the model gives to ending the span, whichever
+    sentinel or </s> it names, goes to the one that may come next; the words stay the model's.
     """
-    every_sentinel = np.asarray(every_sentinel)
+    span_ends = np.append(np.asarray(every_sentinel), eos)
 
     def constrain(ids, logits):
         logits = logits.astype(np.float64, copy=True)
         for row, written in enumerate(ids[:, 1:]):  # ids[:, 0] is the start token
             sentinels_written = int(np.isin(written, every_sentinel).sum())
             allowed_next = input_sentinels[sentinels_written] if sentinels_written < len(input_sentinels) else eos
-            just_opened = len(written) == 0 or written[-1] in every_sentinel
             scores = logits[row]
+            end = scores[span_ends]
+            p_end = end.max() + np.log(np.exp(end - end.max()).sum())  # log of the summed probability
+            scores[span_ends] = -np.inf
             if len(written) == 0:  # the target opens with the first sentinel
-                keep = scores[allowed_next]
                 scores[:] = -np.inf
-                scores[allowed_next] = keep
-                continue
-            keep = scores[allowed_next]
-            scores[every_sentinel] = -np.inf
-            scores[eos] = -np.inf
-            if not just_opened:  # a span of at least one token, then the next sentinel or </s>
-                scores[allowed_next] = keep
+                scores[allowed_next] = 0.0
+            elif written[-1] not in every_sentinel:  # a span of at least one token, then its end
+                scores[allowed_next] = p_end
         return logits
 
     return constrain

@@ -228,7 +228,13 @@ def span_corruption_batch(sequences, sentinel_ids, eos_id: int, pad_id: int, rng
 
 @dataclass
 class SpanCorruption(PretrainingTask):
-    """T5: hide ~15% of a window in spans of mean length 3; the decoder writes the hidden spans."""
+    """T5: hide part of a window in spans of mean length 3; the decoder writes the hidden spans.
+
+    The paper hides 15%.  Training here hides 30% by default (`noise_density`): twice the decoder
+    predictions per step.  Measured on the tiny T5 (2+2 layers, 96 wide, context 128), hidden-span-
+    token NLL against the unigram, always scored at 15% noise: 300 steps, 0.16 nats worse than the
+    unigram at 15% noise, 0.38 better at 30%; the `pretrain` defaults (1500 steps): 1.00 better.
+    """
 
     context: int
     sentinel_ids: list
