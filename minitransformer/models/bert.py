@@ -73,7 +73,7 @@ class BertConfig:
     activation: str = "gelu"  # of the feed-forward blocks (Hugging Face's hidden_act)
     # The paper's BERT (True, True, True, False): these defaults load real checkpoints.  The tiny
     # preset departs from all four, because each one measurably stalls masked-LM pretraining of a
-    # 96-wide model on a laptop budget (see PRETRAINING_RECIPE below).
+    # 96-wide model on a laptop budget (see "Pretraining recipe" in this module's docstring).
     embedding_norm: bool = True  # LayerNorm after word + position + segment embeddings
     mlm_head_transform: bool = True  # dense + GELU + LayerNorm before the tied output layer
     segment_embeddings: bool = True  # a learned vector per segment (token type), for [CLS] A [SEP] B [SEP]
