@@ -21,8 +21,9 @@
 # 1. pretrain a small GPT and save a checkpoint: "pretrain once";
 # 2. build a classification task, *is this text in the right order?*;
 # 3. GPT-1's way to fine-tune: the classification head, and the auxiliary LM loss (lambda = 0.5);
+#    and why the new head needs a smaller learning rate than the pretrained body;
 # 4. fine-tune the checkpoint, and a randomly initialized copy of the same network, with the
-#    same SGD budget, and compare their accuracy on held-out examples;
+#    same SGD budget and several seeds, and compare their accuracy on held-out examples;
 # 5. what fine-tuning did to the language model.
 #
 # Every claim is checked with `assert`.  Run as a script (`python lessons/05_finetuning.py`) or
@@ -39,7 +40,7 @@ import minitransformer as mt
 from minitransformer import functional as F
 from minitransformer.corpus import builtin_corpus, split_train_val
 from minitransformer.finetune import (GPT1_LM_WEIGHT, BPEExampleEncoder, GPTClassifier, LabelledData,
-                                      acceptability_task, finetune)
+                                      acceptability_splits, finetune)
 from minitransformer.models import GPT, GPTConfig
 from minitransformer.objectives import causal_lm_batch, causal_lm_targets
 from minitransformer.pretrain import load_trained, make_task, make_tokenizer
@@ -103,27 +104,34 @@ print("the checkpoint rebuilds the pretrained GPT exactly")
 # %% [markdown]
 # ## 2. A task: is this text in the right order?
 #
-# `finetune.acceptability_task()` cuts the prose of the corpus into runs of ten words, training
-# runs from the first 90% and held-out runs from the last 10% (about the part that pretraining
-# held out for validation).  Half of the runs stay as written; the other half have the same ten
-# words in *reverse* order:
+# `finetune.acceptability_splits()` cuts the prose of the corpus into runs of ten words:
+# training runs from the first 90% (a tenth of them set apart as a *validation* split) and
+# held-out runs from the last 10%, the part that pretraining held out too.  Every run appears
+# twice, once as written and once with the same ten words in *reverse* order:
 #
 #     label 1 (real):      "the built-in variable is True under normal circumstances, False ..."
 #     label 0 (reversed):  "... False circumstances, normal under True is variable built-in the"
 #
-# Both classes are made of the same kind of words, so no amount of word counting can tell them
-# apart: only word order can, and word order is what next-token prediction taught the
-# pretrained model.  The randomly initialized model has to discover it from the labels alone.
+# Both classes are made of exactly the same words, so no amount of word counting, and no
+# memorizing of which passages are real, can tell them apart: only word order can, and word
+# order is what next-token prediction taught the pretrained model.  The randomly initialized
+# model has to discover it from the labels alone.
+#
+# The held-out set decides the comparison, so it must be big enough that its sampling noise
+# cannot: with n examples, an accuracy p is measured with a standard error of sqrt(p(1-p)/n).
 
 # %%
-train_data, test_data = acceptability_task(seed=0)
+train_data, val_data, test_data = acceptability_splits(seed=0, validation=0.1)
 if QUICK:
     train_data = train_data.subset(range(400))
-print(f"{len(train_data)} training and {len(test_data)} held-out examples")
+print(f"{len(train_data)} training, {len(val_data)} validation and {len(test_data)} held-out examples")
 for i in (0, 1):
     print(f"  label {train_data.labels[i]} ({train_data.label_names[train_data.labels[i]]:8}): {train_data.texts_a[i]}")
-assert not set(train_data.texts_a) & set(test_data.texts_a)
-assert abs(test_data.labels.mean() - 0.5) < 0.01  # balanced: always guessing one label scores 50%
+standard_error = math.sqrt(0.5 * 0.5 / len(test_data))
+print(f"standard error of a held-out accuracy near 50%: {standard_error:.3f}")
+assert not set(train_data.texts_a) & (set(test_data.texts_a) | set(val_data.texts_a))
+assert test_data.labels.mean() == 0.5  # balanced: always guessing one label scores exactly 50%
+assert standard_error < 0.03
 
 # %% [markdown]
 # ## 3. GPT-1's recipe for classification
@@ -144,7 +152,8 @@ assert abs(test_data.labels.mean() - 0.5) < 0.01  # balanced: always guessing on
 # speeds up convergence, and that it helps the larger datasets most.  It is also cheap: the
 # forward pass has already computed every hidden state, so the language-model logits are
 # one matrix product away.  (Here it is also trained on the reversed texts, so it teaches the
-# model some backwards English; section 5 shows what that costs.)
+# model some backwards English; section 5 shows what that costs.)  `GPTClassifier.loss_terms`
+# returns the two parts apart, so that fine-tuning can log each.
 #
 # We check the decomposition on one batch of the pretrained model:
 
@@ -153,12 +162,12 @@ encoder = BPEExampleEncoder(tokenizer, "gpt", config.context_length)
 pad_id = tokenizer.token_to_id("[PAD]")
 mt.manual_seed(0)
 classifier = GPTClassifier(load_pretrained(), num_labels=2)
-batch_ids, _, lengths = encoder.batch(train_data, range(8))
-batch_labels = train_data.labels[:8]
+batch_ids, _, lengths = encoder.batch(train_data, range(32))
+batch_labels = train_data.labels[:32]
 shortest = int(lengths.argmin())
 print(f"batch {batch_ids.shape}; its shortest row, padded:")
 print([tokenizer.id_to_token(int(i)) for i in batch_ids[shortest]])
-assert (batch_ids[np.arange(8), lengths - 1] == tokenizer.token_to_id("<|endoftext|>")).all()
+assert (batch_ids[np.arange(32), lengths - 1] == tokenizer.token_to_id("<|endoftext|>")).all()
 
 with mt.no_grad():
     logits, total_loss = classifier(batch_ids, lengths, batch_labels, pad_id=pad_id)
@@ -173,6 +182,67 @@ assert np.isclose(total_loss.item(), task_loss + 0.5 * lm_loss, rtol=1e-5)
 assert abs(task_loss - math.log(2)) < 0.05, "the new head starts out guessing: loss log 2"
 
 # %% [markdown]
+# ### The new head needs a smaller learning rate
+#
+# Fine-tuning updates every weight with the same SGD rule, but the head is not like the rest.
+# The pretrained weights are already in place; the head is new, and it reads a layer-normed
+# vector h.  One SGD step on an example with predicted probabilities p and one-hot label y moves
+# the head's logits by
+#
+#     dz = -lr * (p - y) * |h|^2,
+#
+# and momentum 0.9 adds up about ten such steps.  How big is |h|^2?
+
+# %%
+finetune_lr, momentum = 0.05, 0.9
+with mt.no_grad():
+    h_last = classifier.gpt.hidden_states(batch_ids).numpy()[np.arange(32), lengths - 1]
+squared_norm = float((h_last ** 2).sum(-1).mean())
+varying_part = float(((h_last - h_last.mean(0)) ** 2).sum(-1).mean())
+print(f"|h|^2 = {squared_norm:.0f} on average (d_model = {config.d_model}); "
+      f"the part that varies from example to example: {varying_part:.0f}")
+for name, rate in (("the body's rate", finetune_lr), ("lr / d_model", finetune_lr / config.d_model)):
+    step = rate / (1 - momentum) * squared_norm
+    print(f"with {name} ({rate:.4f}) and momentum, a step moves the logits by ~{step:.1f} per unit of error")
+assert varying_part < squared_norm / 3, "most of |h|^2 is shared by every example"
+if not QUICK:
+    assert squared_norm > config.d_model
+
+# %% [markdown]
+# |h|^2 is larger than d_model, and most of it is a direction that every example shares (the
+# state of `<|endoftext|>`, the same last token for all).  A step along that shared direction
+# moves the logits of *all* examples together, like a bias.  At the body's learning rate that
+# step is many logits wide, so the head would swing from "everything is real" to "everything
+# is reversed" and back instead of learning.  So `finetune` gives the head its own rate,
+# lr / d_model by default, and trains the pretrained body at lr.  (A learning rate per group of
+# weights is also ULMFiT's "discriminative fine-tuning".)  A short run of 30 steps (480
+# training examples) shows the difference in the task loss.  With the head at the body's rate the
+# task loss averages well above log 2: worse than guessing, the head overshooting at every
+# step.  With lr / d_model it stays about log 2 while the body starts to learn; section 4 shows
+# it falling from there.
+
+# %%
+short_steps = 10 if QUICK else 30
+short_runs = {}
+for name, head_lr in (("head at lr", finetune_lr), ("head at lr / d_model", None)):
+    mt.manual_seed(0)
+    short = finetune(GPTClassifier(load_pretrained(), num_labels=2), encoder,
+                     train_data.subset(range(16 * short_steps)), val_data, epochs=1, batch_size=16,
+                     lr=finetune_lr, head_lr=head_lr, momentum=momentum, seed=0, log=lambda *_: None)
+    short_runs[name] = short["history"][0]
+    print(f"{name:22}: mean task loss over {short_steps} steps {short_runs[name]['task_loss']:.3f} "
+          f"(log 2 = {math.log(2):.3f}), validation accuracy {short_runs[name]['test_accuracy']:.3f}")
+if not QUICK:
+    assert short_runs["head at lr"]["task_loss"] > math.log(2) + 0.2, "worse than guessing"
+    assert short_runs["head at lr / d_model"]["task_loss"] < math.log(2) + 0.05, "about guessing, while it starts"
+
+# %% [markdown]
+# Two more choices make the result reliable rather than lucky.  The learning rate decays
+# linearly to 0 over the run, as GPT-1 and BERT fine-tune, so the last epoch settles instead of
+# jumping around; and each epoch also measures the validation split, so that if we pick an
+# epoch, we pick it on validation accuracy and report its held-out accuracy.
+
+# %% [markdown]
 # ## 4. Fine-tuning from pretrained weights versus from scratch
 #
 # Now the experiment.  Two classifiers with the same architecture:
@@ -182,39 +252,56 @@ assert abs(task_loss - math.log(2)) < 0.05, "the new head starts out guessing: l
 #   pretraining), plus a new head.
 #
 # Both get exactly the same budget: the same training examples in the same order, the same
-# number of epochs, plain SGD with the same learning rate and momentum 0.9:
+# number of epochs, plain SGD with momentum 0.9 and the same learning rates:
 #
-#     velocity = 0.9 * velocity + gradient;    weights = weights - lr * velocity
+#     velocity = 0.9 * velocity + gradient;    weights = weights - lr_t * velocity
 #
-# `finetune` runs that loop and measures the accuracy on the held-out examples after each
-# epoch.
+# `finetune` runs that loop and measures, after each epoch, the task loss and the LM loss
+# apart, and the accuracy on the validation and held-out examples.  One run could be lucky, so
+# each start is fine-tuned with several seeds (a different head initialization and example
+# order each).
 
 # %%
-epochs = 2 if QUICK else 5
-finetune_lr = 0.01
-results = {}
-for init in ("pretrained", "random"):
-    mt.manual_seed(0)  # the same head initialization for both
-    network = load_pretrained() if init == "pretrained" else GPT(config)
-    classifier = GPTClassifier(network, num_labels=2)
-    print(f"--- fine-tuning from {init} weights ---")
-    results[init] = finetune("gpt", classifier, encoder, train_data, test_data, epochs=epochs,
-                             batch_size=32, lr=finetune_lr, momentum=0.9, seed=0)
-    results[init]["classifier"] = classifier
+epochs = 2 if QUICK else 3
+seeds = {"pretrained": [0] if QUICK else [0, 1], "random": [0]}
+runs = {"pretrained": [], "random": []}
+for init in runs:
+    for seed in seeds[init]:
+        mt.manual_seed(seed)  # the head's initialization (and the random GPT's)
+        network = load_pretrained() if init == "pretrained" else GPT(config)
+        classifier = GPTClassifier(network, num_labels=2)
+        print(f"--- fine-tuning from {init} weights, seed {seed} ---")
+        result = finetune(classifier, encoder, train_data, test_data, val_data=val_data, epochs=epochs,
+                          batch_size=16, lr=finetune_lr, momentum=momentum, seed=seed)
+        runs[init].append({**result, "classifier": classifier})
 
-pretrained_accuracy, random_accuracy = results["pretrained"]["accuracy"], results["random"]["accuracy"]
-print(f"held-out accuracy after {epochs} epochs: pretrained {pretrained_accuracy:.3f}, random {random_accuracy:.3f}")
+print(f"\nheld-out accuracy ({len(test_data)} examples) after {epochs} epochs, "
+      "and at the epoch of best validation accuracy:")
+summary = {}
+for init, results in runs.items():
+    final = np.array([r["accuracy"] for r in results])
+    chosen = np.array([r["best_accuracy"] for r in results])
+    summary[init] = final
+    print(f"  {init:10}: last epoch {', '.join(f'{a:.3f}' for a in final)}  (mean {final.mean():.3f}); "
+          f"chosen on validation {', '.join(f'{a:.3f}' for a in chosen)}")
 
 # %% [markdown]
-# The randomly initialized network does not get off the ground: it ends up giving (nearly)
-# every held-out example the same label, which scores 50% on this balanced test set.  Ten
-# words and one bit of feedback per example are not enough to learn English word order from
-# scratch in a few hundred SGD steps.  The pretrained network already knows which way English
-# runs, and fine-tuning only has to connect that knowledge to the head.
+# The pretrained network learns the task with every seed.  The randomly initialized one does
+# not get off the ground: it ends up giving (nearly) every held-out example the same label,
+# which scores 50% on this balanced test set.  Ten words and one bit of feedback per example
+# are not enough to learn English word order from scratch in three epochs of SGD.  The
+# pretrained network already knows which way English runs, and fine-tuning only has to
+# connect that knowledge to the head.  The worst pretrained seed beats the random one by more
+# than ten standard errors of the held-out set, so no luck in the choice of held-out examples
+# could reverse the comparison.
+#
+# The curves tell the same story through the two parts of the loss.  The task loss of the
+# pretrained runs falls from log 2 in the first epoch; the random runs' stays at log 2, the
+# loss of a coin toss.  Their LM losses differ from the start, by what pretraining taught.
 #
 # In quick mode both models are too small and too briefly trained to learn the task, so the
-# quick run checks only what holds at any size: the pretrained model starts, and stays, at a
-# lower training loss, because its language-model half of the loss starts low.
+# quick run checks only what holds at any size: the pretrained model's LM loss starts, and
+# stays, far below the random one's.
 
 # %%
 @mt.no_grad()
@@ -226,37 +313,51 @@ def predicted_labels(classifier: GPTClassifier, data: LabelledData) -> np.ndarra
     return logits.numpy().argmax(axis=-1)
 
 
-for init in ("pretrained", "random"):
-    counts = np.bincount(predicted_labels(results[init]["classifier"], test_data), minlength=2)
-    print(f"{init:10}: predicts 'reversed' for {counts[0]:3d} and 'real' for {counts[1]:3d} held-out examples")
+for init in runs:
+    counts = np.bincount(predicted_labels(runs[init][0]["classifier"], test_data), minlength=2)
+    print(f"{init:10} (seed {seeds[init][0]}): predicts 'reversed' for {counts[0]:3d} and 'real' for {counts[1]:3d} "
+          "held-out examples")
 
-pretrained_losses = [epoch["train_loss"] for epoch in results["pretrained"]["history"]]
-random_losses = [epoch["train_loss"] for epoch in results["random"]["history"]]
-assert all(p < r for p, r in zip(pretrained_losses, random_losses)), "pretrained should have the lower loss"
+for pretrained_run, random_run in zip(runs["pretrained"], runs["random"]):
+    for p, r in zip(pretrained_run["history"], random_run["history"]):
+        assert p["lm_loss"] < r["lm_loss"] - 0.5, "pretraining should show in the LM loss"
 if not QUICK:
-    assert pretrained_accuracy > 0.65, "the pretrained model should learn the task"
-    assert pretrained_accuracy > random_accuracy + 0.1, "pretrained should beat random by a wide margin"
-    random_counts = np.bincount(predicted_labels(results["random"]["classifier"], test_data), minlength=2)
-    assert random_counts.max() >= 0.9 * len(test_data), "from scratch, it should not have learned the task"
+    assert summary["pretrained"].min() > 0.70, "the pretrained model should learn the task, with every seed"
+    assert summary["random"].max() < 0.55, "from scratch, the same budget should not learn it"
+    assert summary["pretrained"].min() > summary["random"].max() + 10 * standard_error, "by a wide margin"
+    for run in runs["pretrained"]:
+        assert run["history"][-1]["task_loss"] < 0.5 < run["history"][0]["task_loss"] < math.log(2) + 0.02
+        assert run["best_accuracy"] > 0.70
+    for run in runs["random"]:
+        assert all(abs(epoch["task_loss"] - math.log(2)) < 0.02 for epoch in run["history"]), "a coin toss"
+        counts = np.bincount(predicted_labels(run["classifier"], test_data), minlength=2)
+        assert counts.max() >= 0.9 * len(test_data), "from scratch, it should not have learned the task"
 
 if plt is None:
-    print('(install matplotlib for a figure of both runs: pip install -e ".[viz]")')
+    print('(install matplotlib for a figure of the runs: pip install -e ".[viz]")')
 else:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for init, style in (("pretrained", "o-"), ("random", "s--")):
-        history = results[init]["history"]
-        epoch_numbers = [epoch["epoch"] for epoch in history]
-        left.plot(epoch_numbers, [epoch["test_accuracy"] for epoch in history], style, label=f"from {init} weights")
-        right.plot(epoch_numbers, [epoch["train_loss"] for epoch in history], style, label=f"from {init} weights")
-    left.axhline(0.5, color="gray", linestyle=":", label="chance")
-    left.set_ylim(0.4, 1.0)
-    left.set_xlabel("epoch")
-    left.set_ylabel("held-out accuracy")
-    left.legend(loc="upper left")
-    right.set_xlabel("epoch")
-    right.set_ylabel("training loss (task + 0.5 LM)")
-    right.legend()
-    fig.suptitle("Fine-tuning with SGD: the same budget, from pretrained or random weights")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    for init, color in (("pretrained", "C0"), ("random", "C3")):
+        for i, run in enumerate(runs[init]):
+            history = run["history"]
+            epoch_numbers = [epoch["epoch"] for epoch in history]
+            label = f"from {init} weights" if i == 0 else None
+            axes[0].plot(epoch_numbers, [epoch["test_accuracy"] for epoch in history], "o-", color=color, label=label)
+            axes[0].plot(epoch_numbers, [epoch["val_accuracy"] for epoch in history], ":", color=color)
+            axes[1].plot(epoch_numbers, [epoch["task_loss"] for epoch in history], "o-", color=color, label=label)
+            axes[2].plot(epoch_numbers, [epoch["lm_loss"] for epoch in history], "o-", color=color, label=label)
+    axes[0].axhline(0.5, color="gray", linestyle="--", label="chance")
+    axes[0].set_ylim(0.4, 1.0)
+    axes[0].set_ylabel("held-out accuracy (dotted: validation)")
+    axes[1].axhline(math.log(2), color="gray", linestyle="--", label="log 2 (guessing)")
+    axes[1].set_ylabel("task loss (training)")
+    axes[2].set_ylabel("auxiliary LM loss (training)")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.set_xticks(range(1, epochs + 1))
+        ax.legend()
+    fig.suptitle("Fine-tuning with SGD, the same budget from pretrained or random weights "
+                 f"({len(seeds['pretrained'])} and {len(seeds['random'])} seed(s))")
     save_figure(fig, "05_pretrained_vs_random.png")
 
 # %% [markdown]
@@ -285,8 +386,8 @@ def lm_loss(network: GPT, data=None) -> float:
 
 
 networks = {"pretrained, before fine-tuning": load_pretrained(),
-            "pretrained, after fine-tuning": results["pretrained"]["classifier"].gpt,
-            "random, after fine-tuning": results["random"]["classifier"].gpt}
+            "pretrained, after fine-tuning": runs["pretrained"][0]["classifier"].gpt,
+            "random, after fine-tuning": runs["random"][0]["classifier"].gpt}
 texts = {"corpus": None,
          "task, real": test_data.subset(np.flatnonzero(test_data.labels == 1)),
          "task, reversed": test_data.subset(np.flatnonzero(test_data.labels == 0))}
@@ -315,7 +416,7 @@ if not QUICK:
     assert real_after < real_before, "the auxiliary loss trains on the task's texts"
     assert reversed_after < reversed_before - 0.3, "... including the reversed ones"
     assert after > before + 0.2, "fine-tuning should move the network away from its pretraining optimum"
-assert after < scratch - 1.0, "it should remain a far better language model than one never pretrained"
+assert after < scratch - 0.5, "it should remain a far better language model than one never pretrained"
 
 # %% [markdown]
 # ## Pretrain once, fine-tune many times

@@ -13,6 +13,9 @@ class below also says how its model family frames an example (`frame`):
   same text, lambda = 0.5 (Radford et al., 2018, section 3.2), which keeps the LM skills while
   the head learns.
 
+The loop itself (SGD with momentum, the head's own learning rate, linear decay, the per-epoch
+log of task loss, LM loss and accuracies) is in finetune_loop.py.
+
 Data: a CSV/TSV file with a header naming a `text` column (or `text_a` and `text_b` for sentence
 pairs) and a `label` column; or the built-in acceptability task (below).
 """
@@ -27,16 +30,13 @@ from typing import NamedTuple
 import numpy as np
 
 from . import functional as F
-from .checks import check_positive_int
 from .corpus import builtin_corpus
 from .files import check_input_file
 from .models import BERT, GPT, MODEL_TYPES, model_type, model_type_of
 from .models.init import init_weights
 from .nn import Linear, Module
 from .objectives import causal_lm_targets
-from .optim import SGD
-from .seed import manual_seed
-from .tensor import no_grad
+from .finetune_loop import accuracy, finetune  # noqa: F401  (the loop lives in finetune_loop.py)
 
 GPT1_LM_WEIGHT = 0.5
 
@@ -138,28 +138,50 @@ def _prose_windows(text: str, words_per_example: int = 10, max_chars: int = 70) 
 
 
 def acceptability_task(seed: int = 0) -> tuple:
-    """The built-in task: is this real text (1), or the same ten words in reverse order (0)?
+    """The built-in task as (training, held-out) data; see acceptability_splits."""
+    train, _, test = acceptability_splits(seed, validation=0.0)
+    return train, test
+
+
+def acceptability_splits(seed: int = 0, validation: float = 0.1) -> tuple:
+    """(training, validation, held-out) data of the built-in task: is this real text (1), or the
+    same ten words in reverse order (0)?
 
     Word order is exactly what a language model learns in pretraining and a randomly initialized
-    classifier has to discover from scratch: both classes hold the same words, so no bag of words
-    can tell them apart.  (Reversal rather than a random shuffle: at this scale a tiny model
-    fine-tuned with SGD separates reversed text reliably, shuffled text barely.)  Examples are
-    ten-word runs of the built-in corpus's prose: training examples from its first 90%, held-out
-    ones from its last 10% (the part pretraining holds out for validation), leaving out held-out
-    runs whose words also form a training run (the help text repeats some passages).
+    classifier has to discover from scratch.  Every run of words appears twice, as written and
+    reversed, so the two labels hold exactly the same words: no bag of words, and no memorizing
+    of which passages are real, can tell them apart.  (Reversal rather than a random shuffle: at
+    this scale a tiny model fine-tuned with SGD separates reversed text reliably, shuffled text
+    barely.)  Examples are ten-word runs of the built-in corpus's prose: training runs from its
+    first 90%, a `validation` fraction of them set apart (for choosing an epoch), held-out runs
+    from its last 10% (the part pretraining holds out too).  A validation or held-out run whose
+    words also form a training run is left out (the help text repeats some passages).
     """
+    if not 0.0 <= validation < 1.0:
+        raise ValueError(f"acceptability_splits: validation must be a fraction in [0, 1), got {validation!r}")
     rng = np.random.default_rng(seed)
     text = builtin_corpus()
     cut = int(len(text) * 0.9)
-    train_windows = _prose_windows(text[:cut])
+    windows = _prose_windows(text[:cut])
+    order = rng.permutation(len(windows))
+    n_val = int(len(windows) * validation)
+    train_windows = [windows[i] for i in sorted(order[n_val:])]
     seen = {tuple(sorted(words)) for words in train_windows}
-    test_windows = [words for words in _prose_windows(text[cut:]) if tuple(sorted(words)) not in seen]
-    splits = []
-    for windows in (train_windows, test_windows):
-        labels = rng.permutation(np.arange(len(windows)) % 2)  # half real (1), half reversed (0)
-        texts = [" ".join(words if real else words[::-1]) for words, real in zip(windows, labels)]
-        splits.append(LabelledData(texts, None, labels, ["reversed", "real"]))
-    return splits[0], splits[1]
+
+    def unseen(runs):
+        return [words for words in runs if tuple(sorted(words)) not in seen]
+
+    val_windows = unseen(windows[i] for i in sorted(order[:n_val]))
+    test_windows = unseen(_prose_windows(text[cut:]))
+    return tuple(_both_ways(runs, rng) for runs in (train_windows, val_windows, test_windows))
+
+
+def _both_ways(windows: list, rng) -> LabelledData:
+    """Each run of words as written (label 1) and reversed (label 0), in a shuffled order."""
+    texts = [" ".join(words) for words in windows] + [" ".join(words[::-1]) for words in windows]
+    labels = np.array([1] * len(windows) + [0] * len(windows), dtype=np.int64)
+    order = rng.permutation(len(texts))
+    return LabelledData([texts[i] for i in order], None, labels[order], ["reversed", "real"])
 
 
 def load_task(task: str, test: str | None, seed: int) -> tuple:
@@ -202,11 +224,12 @@ class GPTClassifier(Module):
 
     model_class = GPT
 
-    def __init__(self, gpt: GPT, num_labels: int):
+    def __init__(self, gpt: GPT, num_labels: int, lm_weight: float = GPT1_LM_WEIGHT):
         super().__init__()
         self.gpt = gpt
         self.head = Linear(gpt.config.d_model, num_labels)
         init_weights(self.head)
+        self.lm_weight = lm_weight
 
     @staticmethod
     def frame(a: list, b: list | None, special) -> tuple:
@@ -215,19 +238,31 @@ class GPTClassifier(Module):
         return ids, [0] * len(ids)
 
     def forward(self, ids, lengths, labels=None, pad_id=0):
+        """(logits (B, num_labels), loss = task loss + lm_weight * LM loss, or None without labels)."""
+        logits, task_loss, lm_loss = self.loss_terms(ids, lengths, labels, pad_id)
+        return logits, None if labels is None else task_loss + self.lm_weight * lm_loss
+
+    def loss_terms(self, ids, lengths, labels=None, pad_id=0) -> tuple:
+        """(logits, task cross-entropy, next-token LM loss on the same text): the two parts of the
+        loss apart, so that each can be watched; both None without labels."""
         hidden = self.gpt.hidden_states(ids)
         last = hidden[np.arange(len(ids)), np.asarray(lengths) - 1]  # the extract token
         logits = self.head(last)
-        loss = None
-        if labels is not None:
-            lm_logits = F.linear(hidden, self.gpt.token_embedding.weight)
-            lm_targets = causal_lm_targets(ids, pad_id=pad_id)
-            lm_loss = F.cross_entropy(lm_logits.reshape(-1, self.gpt.config.vocab_size), lm_targets.reshape(-1))
-            loss = F.cross_entropy(logits, np.asarray(labels)) + GPT1_LM_WEIGHT * lm_loss
-        return logits, loss
+        if labels is None:
+            return logits, None, None
+        lm_logits = F.linear(hidden, self.gpt.token_embedding.weight)
+        lm_targets = causal_lm_targets(ids, pad_id=pad_id)
+        lm_loss = F.cross_entropy(lm_logits.reshape(-1, self.gpt.config.vocab_size), lm_targets.reshape(-1))
+        return logits, F.cross_entropy(logits, np.asarray(labels)), lm_loss
+
+    def batch_losses(self, batch: ExampleBatch, labels, pad_id: int) -> tuple:
+        """(logits, loss, {"task_loss": float, "lm_loss": float}): what the fine-tuning loop asks of
+        every classifier, the loss to minimize and its parts for the log."""
+        logits, task_loss, lm_loss = self.loss_terms(batch.ids, batch.lengths, labels, pad_id)
+        return logits, task_loss + self.lm_weight * lm_loss, {"task_loss": task_loss.item(), "lm_loss": lm_loss.item()}
 
     def batch_loss(self, batch: ExampleBatch, labels, pad_id: int):
-        """(logits, loss) of a batch: what the fine-tuning loop asks of every classifier."""
+        """(logits, loss) of a batch; loss is None without labels."""
         return self(batch.ids, batch.lengths, labels, pad_id=pad_id)
 
 
@@ -254,10 +289,20 @@ class BERTClassifier(Module):
     def forward(self, ids, token_types, attention_mask, labels=None):
         return self.bert.classify(ids, labels, token_type_ids=token_types, attention_mask=attention_mask)
 
+    @property
+    def head(self) -> Linear:
+        """The new layer on top of the pretrained network (the fine-tuning loop gives it its own rate)."""
+        return self.bert.classifier
+
     def batch_loss(self, batch: ExampleBatch, labels, pad_id: int):
         """(logits, loss) of a batch; the attention mask (1 = real token) comes from the lengths."""
         mask = (np.arange(batch.ids.shape[1])[None, :] < batch.lengths[:, None]).astype(np.int64)
         return self(batch.ids, batch.token_types, mask, labels)
+
+    def batch_losses(self, batch: ExampleBatch, labels, pad_id: int) -> tuple:
+        """(logits, loss, {"task_loss": float}): BERT's loss is the task's alone."""
+        logits, loss = self.batch_loss(batch, labels, pad_id)
+        return logits, loss, {"task_loss": loss.item()}
 
 
 CLASSIFIERS = (GPTClassifier, BERTClassifier)
@@ -335,59 +380,3 @@ def BPEExampleEncoder(tokenizer, kind: str, context_length: int) -> ExampleEncod
 def WordPieceExampleEncoder(tokenizer, context_length: int) -> ExampleEncoder:
     """The encoder for a real pretrained BERT; kept for older code."""
     return ExampleEncoder(tokenizer, BERTClassifier.frame, context_length)
-
-
-# --------------------------------------------------------------------------------------------
-# The fine-tuning loop
-# --------------------------------------------------------------------------------------------
-
-
-def _loss_and_logits(classifier, encoder, data, index):
-    return classifier.batch_loss(encoder.batch(data, index), data.labels[index], encoder.pad_id)
-
-
-@no_grad()
-def accuracy(classifier, encoder, data, batch_size) -> float:
-    """The fraction of `data` the classifier labels right (dropout off)."""
-    classifier.eval()
-    correct = 0
-    for start in range(0, len(data), batch_size):
-        index = np.arange(start, min(start + batch_size, len(data)))
-        logits, _ = _loss_and_logits(classifier, encoder, data, index)
-        correct += int((logits.data.argmax(-1) == data.labels[index]).sum())
-    classifier.train()
-    return correct / len(data)
-
-
-def finetune(classifier, encoder, train_data, test_data, *older_form, epochs=5, batch_size=32, lr=0.01,
-             momentum=0.9, seed=0, log=print) -> dict:
-    """SGD with momentum over `epochs` passes of train_data; accuracy on test_data after each.
-
-    The older call finetune(kind, classifier, encoder, train_data, test_data, ...) still works:
-    the classifier now knows its model family, so `kind` is not needed.
-    """
-    if isinstance(classifier, str):
-        classifier, encoder, train_data, (test_data,) = encoder, train_data, test_data, older_form
-    check_positive_int(epochs, "finetune: epochs")
-    check_positive_int(batch_size, "finetune: batch_size")
-    for name, data in (("training", train_data), ("held-out", test_data)):
-        if not len(data):
-            raise ValueError(f"finetune: the {name} data is empty")
-    manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    optimizer = SGD(classifier.parameters(), lr=lr, momentum=momentum)
-    history = []
-    classifier.train()
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(train_data))
-        losses = []
-        for start in range(0, len(order), batch_size):
-            _, loss = _loss_and_logits(classifier, encoder, train_data, order[start:start + batch_size])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        acc = accuracy(classifier, encoder, test_data, batch_size)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": acc})
-        log(f"epoch {epoch}: train loss {np.mean(losses):.4f} | held-out accuracy {acc:.3f}")
-    return {"history": history, "accuracy": history[-1]["test_accuracy"] if history else None}

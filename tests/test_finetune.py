@@ -6,7 +6,9 @@ import pytest
 import minitransformer as mt
 from minitransformer import functional as F
 from minitransformer.finetune import (GPT1_LM_WEIGHT, BERTClassifier, BPEExampleEncoder, ExampleEncoder, GPTClassifier,
-                                      LabelledData, acceptability_task, finetune, read_labelled_file)
+                                      LabelledData, acceptability_splits, acceptability_task, finetune,
+                                      read_labelled_file)
+from minitransformer.finetune_loop import sgd_with_head_rate
 from minitransformer.models import BERT, GPT, bert_config, build_model, gpt_config
 from minitransformer.objectives import causal_lm_targets
 from minitransformer.tokenizers import BPETokenizer, WordPieceTokenizer
@@ -155,3 +157,70 @@ def test_finetune_needs_no_model_name_and_still_takes_the_older_call(tokenizer):
         args = ("gpt", clf, encoder, data, data) if older_call else (clf, encoder, data, data)
         results.append(finetune(*args, epochs=2, batch_size=4, lr=0.1, log=lambda *_: None))
     assert results[0] == results[1]
+
+
+def test_history_logs_task_and_lm_loss_apart_and_selects_on_validation(tokenizer):
+    """train_loss = task_loss + 0.5 * lm_loss per batch, so also per epoch; the chosen epoch is the
+    one of best *validation* accuracy, reported with its held-out accuracy."""
+    mt.manual_seed(0)
+    texts = ["the cat sat on the mat", "a dog ran to the park", "the mat sat on the cat", "a park ran to the dog"]
+    data = LabelledData(texts * 6, None, np.array([0, 1, 1, 0] * 6), ["x", "y"])
+    clf = GPTClassifier(small("gpt", tokenizer.vocab_size), 2)
+    lines = []
+    result = finetune(clf, BPEExampleEncoder(tokenizer, "gpt", 24), data, data.subset(range(8)),
+                      val_data=data.subset(range(8, 16)), epochs=4, batch_size=8, lr=0.1, log=lines.append)
+    history = result["history"]
+    for epoch in history:
+        assert np.isclose(epoch["train_loss"], epoch["task_loss"] + 0.5 * epoch["lm_loss"], rtol=1e-5)
+        assert {"val_accuracy", "test_accuracy"} <= set(epoch)
+    best = max(history, key=lambda e: e["val_accuracy"])
+    assert result["best_epoch"] == best["epoch"] and result["best_accuracy"] == best["test_accuracy"]
+    assert result["accuracy"] == history[-1]["test_accuracy"]
+    assert "task loss" in lines[0] and "LM loss" in lines[0] and "validation accuracy" in lines[0]
+    assert lines[-1].startswith(f"best validation accuracy at epoch {best['epoch']}")
+    without = finetune(GPTClassifier(small("gpt", tokenizer.vocab_size), 2), BPEExampleEncoder(tokenizer, "gpt", 24),
+                       data, data, epochs=1, batch_size=8, log=lambda *_: None)
+    assert without["best_epoch"] is None and "val_accuracy" not in without["history"][0]
+
+
+def test_the_new_head_gets_its_own_learning_rate_and_both_decay_to_zero(tokenizer):
+    clf = GPTClassifier(small("gpt", tokenizer.vocab_size), 2)  # d_model 8
+    optimizer = sgd_with_head_rate(clf, lr=0.2, head_lr=None, momentum=0.9)
+    body, head = optimizer.param_groups
+    assert body["lr"] == 0.2 and head["lr"] == 0.2 / 8
+    assert {id(p) for p in head["params"]} == {id(p) for p in clf.head.parameters()}
+    assert len(body["params"]) + len(head["params"]) == len(list(clf.parameters()))
+    assert sgd_with_head_rate(clf, 0.2, 0.01, 0.9).param_groups[1]["lr"] == 0.01
+    bert = BERTClassifier(small("bert", tokenizer.vocab_size), 3)
+    assert bert.head is bert.bert.classifier
+    # a learning rate that decays to 0 moves the weights less than a constant one (same steps)
+    data = LabelledData(["the cat sat", "a dog ran"] * 4, None, np.array([0, 1] * 4), ["a", "b"])
+    moved = {}
+    for schedule in ("linear", "constant"):
+        mt.manual_seed(0)
+        clf = GPTClassifier(small("gpt", tokenizer.vocab_size), 2)
+        start = clf.gpt.token_embedding.weight.data.copy()
+        finetune(clf, BPEExampleEncoder(tokenizer, "gpt", 24), data, data, epochs=2, batch_size=4, lr=0.1,
+                 schedule=schedule, log=lambda *_: None)
+        moved[schedule] = np.abs(clf.gpt.token_embedding.weight.data - start).sum()
+    assert 0 < moved["linear"] < moved["constant"]
+    with pytest.raises(ValueError, match="schedule must be one of .*'cosine'"):
+        finetune(clf, BPEExampleEncoder(tokenizer, "gpt", 24), data, data, schedule="cosine")
+
+
+def test_acceptability_splits_pair_every_run_with_its_reversal():
+    train, val, test = acceptability_splits(seed=0, validation=0.1)
+    assert len(val) > 200 and len(test) > 400
+    for data in (train, val, test):
+        assert data.labels.mean() == 0.5
+        real = {t for t, y in zip(data.texts_a, data.labels) if y == 1}
+        reversed_ = {t for t, y in zip(data.texts_a, data.labels) if y == 0}
+        assert {" ".join(t.split()[::-1]) for t in real} == reversed_
+    def words(data):
+        return {tuple(sorted(t.split())) for t in data.texts_a}
+
+    assert not words(train) & words(val) and not words(train) & words(test)
+    whole, _ = acceptability_task(seed=0)
+    assert len(whole) > len(train) and set(train.texts_a) < set(whole.texts_a)
+    with pytest.raises(ValueError, match="validation must be a fraction in \\[0, 1\\), got 1.5"):
+        acceptability_splits(validation=1.5)

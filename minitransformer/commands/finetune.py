@@ -30,10 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "with text[,text_b],label columns (default acceptability)")
     p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
     p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
-    p.add_argument("--lr", type=positive_float, default=0.01, help="SGD learning rate")
+    p.add_argument("--lr", type=positive_float, default=0.05,
+                   help="SGD learning rate of the pretrained weights; the new head gets lr / d_model, and both "
+                        "decay linearly to 0")
     p.add_argument("--momentum", type=fraction, default=0.9, help="SGD momentum (0: plain SGD)")
-    p.add_argument("--epochs", type=positive_int, default=5, help="passes over the training examples")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="examples per SGD step")
+    p.add_argument("--epochs", type=positive_int, default=3, help="passes over the training examples")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="examples per SGD step")
     p.add_argument("--init", choices=["pretrained", "random"], default="pretrained",
                    help="start from the checkpoint's weights, or from a fresh random init of the same shape")
     p.add_argument("--max-train", type=positive_int,
