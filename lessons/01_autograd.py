@@ -392,4 +392,5 @@ else:
 #   primitives, as above), then the fused `Function` beside it, with a hand-derived backward,
 #   the same pattern as `Softplus`.
 #
-# Next: lesson 3 shows attention, the operation that makes a transformer.
+# Next: lesson 2 turns text into tokens (byte-pair encoding); lesson 3 shows attention, the
+# operation that makes a transformer.

@@ -397,4 +397,4 @@ if plt is not None:
 #   BERT vocabulary and cuts each word greedily into the longest pieces it knows, marking
 #   continuing pieces `##` the other way round (`un ##want ##ed`).
 #
-# Next: lesson 3 shows attention; lesson 4 trains a GPT on these byte-level tokens.
+# Next: lesson 3 shows attention; lesson 5 trains a GPT on these byte-level tokens.

@@ -1,7 +1,7 @@
 """What every lesson sets up first: quick mode, where figures go, and matplotlib if installed.
 
 Lessons import this (`from lesson_setup import ...`); it sits next to them, so it is found when
-a lesson runs as a script (`python lessons/04_gpt_pretraining.py`) and when it opens as a notebook
+a lesson runs as a script (`python lessons/05_gpt_pretraining.py`) and when it opens as a notebook
 from the lessons folder.
 
 - QUICK: True when MINITRANSFORMER_QUICK is set (and not "0"): tiny sizes, seconds (the tests).

@@ -2,11 +2,11 @@
 
     velocity = momentum * velocity + gradient;    weights = weights - lr_t * velocity
 
-Three choices make the result reliable rather than lucky (lesson 5 measures each of them):
+Three choices make the result reliable rather than lucky (lesson 6 measures each of them):
 
 - The new head learns with its own, smaller rate, head_lr = lr / d by default.  One step moves
   the head's logits by  dz = -head_lr * (p - y) * |h|^2,  and the head reads a layer-normed vector
-  with |h|^2 >= d (about 220 for lesson 5's d = 64, nearly all of it a part every example shares).
+  with |h|^2 >= d (about 220 for lesson 6's d = 64, nearly all of it a part every example shares).
   At the body's rate that step is many logits wide: the head swings between "everything is one
   label" and "everything is the other", and the task loss climbs above log 2 before it falls.
 - The learning rate falls linearly to 0 over the run (GPT-1's and BERT's schedule), so the last
@@ -15,7 +15,7 @@ Three choices make the result reliable rather than lucky (lesson 5 measures each
   split (carved from the training data) beside the held-out accuracy: the epoch chosen on
   validation accuracy is reported with its held-out accuracy, never chosen on the held-out data.
 
-With batches of 16 (twice the steps of 32 for the same compute), lesson 5's setup went from a
+With batches of 16 (twice the steps of 32 for the same compute), lesson 6's setup went from a
 held-out accuracy of 0.76 +- 0.04 (every weight at lr 0.01, constant, 5 epochs of 32) to
 0.82 +- 0.02 (lr 0.05, 3 epochs), the worst of 3 pretraining x 5 fine-tuning seeds at 0.76;
 the same budget from random weights stays at 0.50.

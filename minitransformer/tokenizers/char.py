@@ -4,7 +4,7 @@ Every character of the vocabulary is a token, so ``encode`` is a dictionary look
 character and ``decode(encode(text)) == text`` exactly. The price is length: a text is
 as many tokens as it has characters, several times more than with BPE, and the model
 must learn spelling before words. That is fine for small experiments (nanoGPT's
-Shakespeare, lesson 8's rules), where the vocabulary is a few dozen characters.
+Shakespeare, lesson 9's rules), where the vocabulary is a few dozen characters.
 
 Ids: the special tokens first, in the order given, then the characters in the order
 given. A character outside the vocabulary is refused (``UnknownTokenError``), not

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 8: in-context learning
+# # Lesson 9: in-context learning
 #
 # GPT-3 (Brown et al., 2020) showed something new.  Write a few solved examples of a task into
 # the prompt, then a new question, and a large pretrained model answers it.  No weight is
@@ -29,7 +29,7 @@
 # 4. accuracy by number of shots, with the weights frozen (we check that they do not change);
 # 5. the same effect inside one training sequence: the loss on the n-th answer.
 #
-# Every claim is checked with `assert`.  Run as a script (`python lessons/08_in_context_learning.py`)
+# Every claim is checked with `assert`.  Run as a script (`python lessons/09_in_context_learning.py`)
 # or cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for fewer steps.
 
 # %%
@@ -109,7 +109,7 @@ assert apply_rule("aBc", "cat") == "cAt" and apply_rule("ABC", "cat") == "CAT"
 # ### The training targets
 #
 # A GPT learns by predicting every next token: the target sequence is the input shifted by one
-# (lesson 4).  Here the words x are random letters, so no model can predict them.  Their loss
+# (lesson 5).  Here the words x are random letters, so no model can predict them.  Their loss
 # would stay at about ln 26 = 3.3 nats whatever the model does, and would only add noise to the
 # gradient.  In our runs, a model trained with the loss on every character sat for hundreds of
 # steps without learning anything.  So we score the predictions that can be learned, the
@@ -364,7 +364,7 @@ else:
     right.legend()
     fig.suptitle("In-context learning: the rule is read from the prompt, the weights stay frozen")
     fig.tight_layout()
-    save_figure(fig, "08_in_context_learning.png")
+    save_figure(fig, "09_in_context_learning.png")
 
 print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
 

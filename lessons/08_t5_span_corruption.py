@@ -1,7 +1,7 @@
 # %% [markdown]
-# # Lesson 7: pretraining an encoder-decoder: T5 and span corruption
+# # Lesson 8: pretraining an encoder-decoder: T5 and span corruption
 #
-# Lesson 6's BERT reads both sides of a gap but cannot write text.  A GPT writes text but reads
+# Lesson 7's BERT reads both sides of a gap but cannot write text.  A GPT writes text but reads
 # only the left side.  An **encoder-decoder** has both parts.  The encoder reads an input with
 # full bidirectional attention, like BERT.  The decoder writes an output left to right, like
 # GPT, and through **cross-attention** each decoder position looks at everything the encoder
@@ -28,7 +28,7 @@
 #    that knows only which tokens are common, and what it learns first;
 # 4. (full mode) watching it fill in spans.
 #
-# Every claim is checked with `assert`.  Run as a script (`python lessons/07_t5_span_corruption.py`)
+# Every claim is checked with `assert`.  Run as a script (`python lessons/08_t5_span_corruption.py`)
 # or cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for a few seconds only.
 
 # %%
@@ -102,7 +102,7 @@ assert as_words(paper_target) == "<X> for inviting <Y> last </s>"
 # always, and `</s>` alone marks the end of the last span.
 #
 # Now real text, with the subword tokenizer of lesson 2 (byte-level BPE trained on the built-in
-# corpus).  As in lesson 6 we give it a **small vocabulary of 300 tokens**, mostly single
+# corpus).  As in lesson 7 we give it a **small vocabulary of 300 tokens**, mostly single
 # characters, so that a model trained for a minute sees every token often.  Its special tokens
 # include the sentinels `<extra_id_0>`, `<extra_id_1>`, ... and `</s>`.
 # `objectives.span_corruption` draws a random noise mask the way T5 does and then calls
@@ -222,7 +222,7 @@ for L in (20, 64, 100, 512):
 # one, starting from the pad token ("teacher forcing"), so all target positions train in one
 # pass, as in GPT.
 #
-# **Pretraining here hides 30%, not 15%.**  As with BERT's 40% in lesson 6: the loss covers only
+# **Pretraining here hides 30%, not 15%.**  As with BERT's 40% in lesson 7: the loss covers only
 # the hidden tokens, so hiding twice as many gives twice the predictions per step, for a little
 # more compute (the target grows; the input, cut to fit the context, does not).  The task
 # trains at `PRETRAINING_NOISE_DENSITY` and always *scores* at the paper's 15%
@@ -230,7 +230,7 @@ for L in (20, 64, 100, 512):
 # (`task_for(t5, tokenizer, noise_density=0.15)` trains one).
 #
 # The model is T5's `tiny` preset: 2 encoder and 2 decoder layers, width 96, 4 heads, here with
-# a short context of 32 tokens (lesson 6's BERT had 24), so that steps are cheap.
+# a short context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
 
 # %%
 ids = np.array(tokenizer.encode(text), dtype=np.int64)
@@ -252,7 +252,7 @@ assert noise_span_counts(task.window, 0.3)[1] == 4 and noise_span_counts(scoring
 
 # %% [markdown]
 # We measure the model on held-out text before and after, with `evaluation.held_out_report`
-# (the same report as lesson 6's): the loss on the hidden text tokens (sentinels and `</s>`
+# (the same report as lesson 7's): the loss on the hidden text tokens (sentinels and `</s>`
 # left out), beside the **unigram** model that always predicts the training split's token
 # frequencies, and beside the uniform guess, ln V.  What the model learned *from context* is
 # how far it gets below the unigram.
@@ -461,4 +461,4 @@ print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
 #   keys and values from the encoder.
 # - `minitransformer/evaluation.py`: `held_out_report` and the unigram baseline.
 #
-# Next: lesson 8 shows what a decoder can do with its context alone: in-context learning.
+# Next: lesson 9 shows what a decoder can do with its context alone: in-context learning.

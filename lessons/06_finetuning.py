@@ -1,7 +1,7 @@
 # %% [markdown]
-# # Lesson 5: pretrain once, fine-tune many times
+# # Lesson 6: pretrain once, fine-tune many times
 #
-# Lesson 4 pretrained a GPT on raw text.  Nobody wants a next-token predictor for its own sake;
+# Lesson 5 pretrained a GPT on raw text.  Nobody wants a next-token predictor for its own sake;
 # what we want is a model for some task (spam or not, which topic, is this sentence
 # grammatical) and for that task we usually have only a few thousand labelled examples.  The
 # paradigm of the lecture, and of GPT-1 (Radford et al., 2018) and BERT, has two steps:
@@ -26,7 +26,7 @@
 #    same SGD budget and several seeds, and compare their accuracy on held-out examples;
 # 5. what fine-tuning did to the language model.
 #
-# Every claim is checked with `assert`.  Run as a script (`python lessons/05_finetuning.py`) or
+# Every claim is checked with `assert`.  Run as a script (`python lessons/06_finetuning.py`) or
 # cell by cell as a notebook.  `MINITRANSFORMER_QUICK=1` runs a much smaller version in a few
 # seconds, too small to learn the task (see section 4).
 
@@ -52,9 +52,9 @@ from lesson_setup import OUT, QUICK, plt, save_figure  # quick mode, figures (op
 # %% [markdown]
 # ## 1. Pretrain once
 #
-# The same recipe as lesson 4: a byte-level BPE tokenizer with 512 tokens, a two-layer GPT,
+# The same recipe as lesson 5: a byte-level BPE tokenizer with 512 tokens, a two-layer GPT,
 # next-token prediction on the first 90% of the built-in corpus.  This time we let the
-# library's `train()` run the loop we wrote by hand in lesson 4.  It also writes a checkpoint:
+# library's `train()` run the loop we wrote by hand in lesson 5.  It also writes a checkpoint:
 # the weights, plus (in its metadata) the model's configuration and the whole tokenizer, so
 # that the file alone is enough to rebuild the pretrained model later, as many times as we
 # like.
@@ -439,4 +439,4 @@ assert after < scratch - 0.5, "it should remain a far better language model than
 # - `minitransformer/train.py` and `minitransformer/checkpoint.py`: the pretraining loop and
 #   the checkpoint file it writes.
 #
-# Next: lesson 6 pretrains BERT, an encoder, with masked language modelling.
+# Next: lesson 7 pretrains BERT, an encoder, with masked language modelling.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 4: pretraining a decoder (GPT)
+# # Lesson 5: pretraining a decoder (GPT)
 #
 # A decoder such as GPT is pretrained on one task: **predict the next token**.  Given the
 # tokens x_1, ..., x_t, output a probability for every token of the vocabulary to be x_{t+1}.
@@ -21,7 +21,7 @@
 # 5. the training loop, written out: forward, backward, optimizer step;
 # 6. samples before and after, and what the model now predicts.
 #
-# Every claim is checked with `assert`.  Run as a script (`python lessons/04_gpt_pretraining.py`)
+# Every claim is checked with `assert`.  Run as a script (`python lessons/05_gpt_pretraining.py`)
 # or cell by cell as a notebook.  `MINITRANSFORMER_QUICK=1` trains a much smaller model for a
 # few seconds: its loss falls less far, and its samples stay close to noise.
 
@@ -365,5 +365,5 @@ if not QUICK:
 #   checkpoints that resume exactly, and a clean stop on Ctrl-C.
 # - `minitransformer/optim/`: `AdamW`, `WarmupCosine`, `clip_grad_norm_`.
 #
-# To pretrain from the command line: `python -m minitransformer pretrain`.  Next: lesson 5
+# To pretrain from the command line: `python -m minitransformer pretrain`.  Next: lesson 6
 # fine-tunes a pretrained GPT on a classification task.

@@ -1,7 +1,7 @@
 # %% [markdown]
-# # Lesson 6: pretraining an encoder: BERT and masked language modelling
+# # Lesson 7: pretraining an encoder: BERT and masked language modelling
 #
-# A decoder (GPT, lesson 4) reads left to right, and that is what lets it generate.  For
+# A decoder (GPT, lesson 5) reads left to right, and that is what lets it generate.  For
 # *understanding* a sentence, though, a word's meaning depends on what comes after it as
 # well: in "the bank of the river", `river` settles what `bank` means.  An **encoder** drops
 # the causal mask, so every position attends to every other.  BERT (Devlin et al., 2019) is
@@ -26,7 +26,7 @@
 #    model uses both sides;
 # 6. why an encoder cannot generate text.
 #
-# Every claim is checked with `assert`.  Run as a script (`python lessons/06_bert_mlm.py`) or
+# Every claim is checked with `assert`.  Run as a script (`python lessons/07_bert_mlm.py`) or
 # cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for a few seconds only.
 
 # %%
@@ -328,7 +328,7 @@ if plt is not None:
     ax.set_ylabel("MLM loss (nats)")
     ax.legend()
     ax.set_title("Tiny BERT, masked language modelling")
-    save_figure(fig, "06_bert_mlm_loss.png")
+    save_figure(fig, "07_bert_mlm_loss.png")
 else:
     print('(install matplotlib for a figure of the training loss: pip install -e ".[viz]")')
 
@@ -468,11 +468,11 @@ print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 # - `minitransformer/models/bert.py`: the encoder with both the paper's post-norm blocks and
 #   the `tiny` preset's pre-norm ones, the table of what each departure from the paper measured,
 #   the MLM head that reuses the word embeddings as its output layer, the [CLS] pooler and the
-#   classifier used for fine-tuning (lesson 5), and the names that map onto Hugging Face
+#   classifier used for fine-tuning (lesson 6), and the names that map onto Hugging Face
 #   checkpoints.
 # - `minitransformer/evaluation.py`: `held_out_report` and the unigram baseline.
 # - `minitransformer/train.py`: the full training loop; `minitransformer/models/demos.py`:
 #   `guess_masks_bert`.
 #
-# Next: lesson 7 puts an encoder and a decoder together (T5) and pretrains them by span
+# Next: lesson 8 puts an encoder and a decoder together (T5) and pretrains them by span
 # corruption.
