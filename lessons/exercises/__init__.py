@@ -28,7 +28,7 @@ import re
 
 import numpy as np
 
-__all__ = ["ExerciseWrong", "report", "compare_arrays", "compare_values", "check_backward"]
+__all__ = ["ExerciseWrong", "report", "call", "compare_arrays", "compare_values", "check_backward"]
 
 
 class ExerciseWrong(AssertionError):
@@ -55,6 +55,29 @@ def report(name: str, attempt, checker) -> str:
     return "right"
 
 
+def call(attempt, *args, **kwargs):
+    """attempt(*args, **kwargs); an error it raises (a shape that does not fit, usually) is a wrong answer.
+
+    The message keeps the error and the line of the attempt where it happened.
+    NotImplementedError passes through: that is the stub, not attempted yet.
+    """
+    try:
+        return attempt(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except (ValueError, TypeError, IndexError, AttributeError, KeyError) as error:
+        import traceback
+
+        frames = traceback.extract_tb(error.__traceback__)
+        line = f" (at line {frames[1].lineno}: {frames[1].line})" if len(frames) > 1 and frames[1].line else ""
+        raise ExerciseWrong(f"it raised {type(error).__name__}: {error}{line}") from None
+
+
+def _as_array(value):
+    """A Tensor's array, or the value itself."""
+    return value.numpy() if hasattr(value, "numpy") and not isinstance(value, np.ndarray) else value
+
+
 # --------------------------------------------------------------------------------------------
 # Comparing an answer with the expected one, naming the first difference
 # --------------------------------------------------------------------------------------------
@@ -78,7 +101,8 @@ def compare_arrays(got, expected, what: str, atol: float = 1e-6, rtol: float = 1
     The message names the first element that differs, e.g.
     "row 2, column 3 of the mask is 0.0, expected -inf".
     """
-    expected = np.asarray(expected)
+    expected = np.asarray(_as_array(expected))
+    got = _as_array(got)
     if got is None:
         raise ExerciseWrong(f"{what} is None (did the function forget to return it?)")
     try:
@@ -137,10 +161,7 @@ def check_backward(forward, backward, inputs, names, library=None, seed: int = 0
     shapes = [np.shape(x) for x in inputs]
 
     def checked_backward(saved, grad_output):
-        try:
-            grads = backward(saved, grad_output)
-        except (ValueError, TypeError, IndexError) as error:  # usually shapes that do not fit
-            raise ExerciseWrong(f"backward raised {type(error).__name__}: {error}") from None
+        grads = call(backward, saved, grad_output)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != len(inputs):
             raise ExerciseWrong(f"backward returned {len(grads)} gradients, expected {len(inputs)} "
