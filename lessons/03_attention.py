@@ -93,9 +93,8 @@ assert np.allclose(out, sum(weights[j] * V[j] for j in range(S)))
 #     out    = P V                   (L, dv): row i is query i's blend of values
 #
 # Loops become matmuls, which is why attention runs fast on hardware built for matrix products.
-# The library's `F.scaled_dot_product_attention` computes exactly this, as a single operation
-# with a hand-derived backward (see `attention_reference`, these three lines in Tensor ops, and
-# then the fused `Attention` beside it, in functional/attention.py).
+# The library's `F.scaled_dot_product_attention` computes exactly this, as one operation with a
+# hand-derived backward (section 5 derives its softmax part).
 
 # %%
 def attention(Q, K, V, allowed=None):
@@ -164,6 +163,17 @@ for i in range(1, T):
     read = vocabulary[out[i].argmax()]
     print(f"position {i} ({words[i]!r}) reads {read!r}")
     assert read == words[i - 1]
+
+# %% [markdown]
+# Why does the previous-token weight fade down the rows (0.92 in row 1, 0.70 in row 5)?  The
+# head is the same in every row; what grows is the number of keys the mask lets in.  Query i
+# scores c = 6 / sqrt(6) against key i - 1 (d = 6) and 0 against the i other keys it may see:
+# P[i, i-1] = e^c / (e^c + i), one more e^0 = 1 in the denominator per row.
+
+# %%
+c = 6.0 / np.sqrt(T)
+assert np.allclose([P[i, i - 1] for i in range(1, T)], [np.exp(c) / (np.exp(c) + i) for i in range(1, T)])
+print("previous-token weight by row:", np.round([P[i, i - 1] for i in range(1, T)], 2), "= e^c / (e^c + i)")
 
 library = F.scaled_dot_product_attention(previous_position_queries, position_keys, word_values, is_causal=True)
 assert np.allclose(out, library.numpy())
@@ -313,7 +323,7 @@ print("key_padding_mask=True at padding: sequence B padded == alone")
 try:
     mha(x_padded, key_padding_mask=key_is_real.astype(int))  # 1 = real token, as Hugging Face's masks are
 except TypeError as error:
-    print("TypeError:", error)
+    print("expected TypeError:", error)
 else:
     raise AssertionError("an integer mask should be refused: True/1 means opposite things in different APIs")
 
@@ -344,6 +354,30 @@ for d in dims:
 # Jacobian is dp/ds = diag(p) - p p^T, which is zero at a one-hot p: then no gradient flows
 # back to the queries and keys, and the model cannot learn where to look.
 #
+# ### Softmax's backward, step by step
+#
+# Where that Jacobian comes from, and the backward every attention layer runs.  Write
+# p_i = e^(s_i) / Z with Z = sum_k e^(s_k), and let g = dL/dp arrive from above.
+#
+# 1. Quotient rule (dZ/ds_j = e^(s_j)):  dp_i/ds_j = p_i [i = j] - p_i p_j,  so dp/ds = diag(p) - p p^T.
+# 2. Chain rule, summing over every p_i that s_j moves:  dL/ds_j = sum_i g_i dp_i/ds_j = g_j p_j - p_j (g . p).
+# 3. So  **dL/ds = p * (g - g . p)**,  with g . p one number per row: no T x T Jacobian is built.
+#
+# That is the `dS = P * (dP - rowsum(dP * P))` of the fused `Attention` (functional/attention.py).
+# We check it, and the Jacobian form, against the library's softmax backward:
+
+# %%
+s = mt.Tensor(rng.standard_normal((3, 5)), requires_grad=True)
+upstream = rng.standard_normal((3, 5))
+(F.softmax(s, dim=-1) * mt.Tensor(upstream)).sum().backward()
+p = softmax_rows(s.numpy())
+derived = p * (upstream - (upstream * p).sum(axis=-1, keepdims=True))
+jacobian_row0 = np.diag(p[0]) - np.outer(p[0], p[0])  # dp_i/ds_j for row 0
+assert np.allclose(derived, s.grad.numpy()) and np.allclose(upstream[0] @ jacobian_row0, derived[0])
+print("p * (g - g.p) == the library's softmax backward == g (diag(p) - p p^T)")
+
+# %% [markdown]
+# At a one-hot p, p * (g - g . p) is 0 in every entry, whatever g is: the saturation problem.
 # We measure both effects with the engine: S = 16 keys per query, many random queries, an
 # arbitrary upstream gradient, and the gradient that reaches the scores.  The table shows the
 # average largest weight and the typical (median) gradient size, with and without the scale.
@@ -384,35 +418,57 @@ if plt is not None:
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 4))
     left.loglog(dims, variances, "o-", label="measured var(q . k)")
     left.loglog(dims, dims, "k--", label="d")
-    left.set_xlabel("d")
-    left.set_ylabel("variance of the raw score")
-    left.legend()
     table = np.array(rows)
-    middle.semilogx(table[:, 0], table[:, 1], "o-", label="scaled by 1/sqrt(d)")
-    middle.semilogx(table[:, 0], table[:, 3], "o-", label="unscaled")
-    middle.set_xlabel("d")
-    middle.set_ylabel(f"average largest weight ({S} keys)")
+    for ax, plot, column, ylabel in [(middle, middle.semilogx, 1, f"average largest weight ({S} keys)"),
+                                     (right, right.loglog, 2, "median |dL/dscores|")]:
+        plot(table[:, 0], table[:, column], "o-", label="scaled by 1/sqrt(d)")
+        plot(table[:, 0], table[:, column + 2], "o-", label="unscaled")
+        ax.set_ylabel(ylabel)
+    left.set_ylabel("variance of the raw score")
     middle.set_ylim(0, 1)
-    middle.legend()
-    right.loglog(table[:, 0], table[:, 2], "o-", label="scaled by 1/sqrt(d)")
-    right.loglog(table[:, 0], table[:, 4], "o-", label="unscaled")
-    right.set_xlabel("d")
-    right.set_ylabel("median |dL/dscores|")
-    right.legend()
+    for ax in (left, middle, right):
+        ax.set_xlabel("d")
+        ax.legend()
     fig.suptitle("Without the 1/sqrt(d) scale, softmax saturates and its gradient vanishes")
     fig.tight_layout()
     save_figure(fig, "03_scaling.png")
+
+# %% [markdown]
+# ## Exercises
+#
+# Write each function, run the cell, and the check compares it with the library's (solutions:
+# `lessons/solutions/attention.py`).  1. `causal_mask(T)`: the (T, T) float mask *added* to the
+# scores, 0 where query i may see key j (j <= i) and -inf elsewhere.  2. `split_heads(x, n_heads)`:
+# (B, T, d) to (B, h, T, d/h), head j holding features j d/h to (j + 1) d/h, as section 4's
+# `mha.split_heads` (a wrong element is named [batch, head, time, feature]).
+
+# %%
+from exercises import report  # noqa: E402
+from exercises import attention as attention_checks  # noqa: E402
+
+
+def causal_mask(T):
+    raise NotImplementedError  # your code
+
+
+def split_heads(x, n_heads):
+    raise NotImplementedError  # your code
+
+
+report("causal_mask", causal_mask, attention_checks.check_causal_mask)
+report("split_heads", split_heads, attention_checks.check_split_heads)
 
 # %% [markdown]
 # ## What to read next
 #
 # - `minitransformer/functional/attention.py`: first `attention_reference`, softmax(Q K^T /
 #   sqrt(d) + mask) V in Tensor primitives; then `scaled_dot_product_attention` (mask handling)
-#   and the fused `Attention` function, whose docstring derives the backward:
-#   dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)), then dQ and dK.
+#   and the fused `Attention` function, whose docstring states the backward:
+#   dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)) (section 5's derivation), then dQ and dK.
 # - `minitransformer/nn/attention.py`: `MultiHeadAttention` (`split_heads`, `merge_heads`, the
 #   masks, cross-attention for T5, and the key/value cache used when generating).
 # - `minitransformer/nn/transformer.py`: `TransformerBlock`, where attention meets the
 #   feed-forward layer, layer norm and the residual connections.
 #
-# Lesson 1 explains the `backward()` used in section 5.
+# Lesson 1 explains the `backward()` used in section 5.  Next: lesson 4 builds the transformer
+# block around attention (residuals, layer norm, the feed-forward layer) and adds positions.

@@ -92,7 +92,10 @@ def _where(index: tuple, what: str) -> str:
 
 
 def _number(x) -> str:
-    return f"{x:.6g}" if isinstance(x, (float, np.floating)) else str(x)
+    if not isinstance(x, (float, np.floating)):
+        return str(x)
+    text = f"{x:.6g}"
+    return text + ".0" if text.lstrip("-").isdigit() else text
 
 
 def compare_arrays(got, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5) -> None:
