@@ -184,16 +184,29 @@ def _both_ways(windows: list, rng) -> LabelledData:
     return LabelledData([texts[i] for i in order], None, labels[order], ["reversed", "real"])
 
 
-def load_task(task: str, test: str | None, seed: int) -> tuple:
-    """(train, held-out) data: the built-in task by name, or a file (held out: `test`, or a random 20%)."""
+def load_task(task: str, test: str | None, seed: int, validation: float = 0.1) -> tuple:
+    """(train, validation, held-out) data: the built-in task by name, or a file.
+
+    A file's held-out part is `test`, or else a random 20% of its rows.  The validation part is a
+    random `validation` fraction of the training rows (None when that leaves fewer than 10 rows):
+    it chooses the best epoch, so that the held-out accuracy reported for that epoch was not
+    used to choose anything.
+    """
     if task == "acceptability":
-        return acceptability_task(seed)
+        return acceptability_splits(seed, validation=validation)
     data = read_labelled_file(task)
+    rng = np.random.default_rng(seed)
     if test:
-        return data, _with_labels_of(data, read_labelled_file(test), task, test)
-    order = np.random.default_rng(seed).permutation(len(data))
-    cut = int(len(data) * 0.8)
-    return data.subset(order[:cut]), data.subset(order[cut:])
+        train, held_out = data, _with_labels_of(data, read_labelled_file(test), task, test)
+    else:
+        order = rng.permutation(len(data))
+        cut = int(len(data) * 0.8)
+        train, held_out = data.subset(order[:cut]), data.subset(order[cut:])
+    n_val = int(len(train) * validation)
+    if n_val < 10:
+        return train, None, held_out
+    order = rng.permutation(len(train))
+    return train.subset(sorted(order[n_val:])), train.subset(sorted(order[:n_val])), held_out
 
 
 def _with_labels_of(train: LabelledData, test: LabelledData, train_name, test_name) -> LabelledData:

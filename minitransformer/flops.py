@@ -19,18 +19,39 @@ import time
 import numpy as np
 
 
-def matmul_flops_per_second(size: int = 512, repeats: int = 5) -> float:
-    """Measured float32 matmul rate of this machine (best of a few runs)."""
+def matmul_rate_samples(size: int = 512, seconds: float = 0.25) -> np.ndarray:
+    """FLOP/s of repeated (size x size) float32 products, for about `seconds` (at least 5 products).
+
+    One product takes about a millisecond, so a single timing is at the mercy of whatever else
+    the machine does in that millisecond: on a busy 2-core machine two probes minutes apart gave
+    7.5 and 204.8 GFLOP/s.  Many timings over a quarter of a second show both the rate the
+    hardware can reach (the best) and what this moment's load leaves of it (the median).
+    """
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size)).astype(np.float32)
     b = rng.standard_normal((size, size)).astype(np.float32)
     a @ b  # warm up: the first call pays for thread start-up and page faults
-    best = float("inf")
-    for _ in range(repeats):
+    times = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < 5 or time.perf_counter() < deadline:
         start = time.perf_counter()
         a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * size ** 3 / best  # an (n x n) @ (n x n) product is n^3 multiply-adds
+        times.append(time.perf_counter() - start)
+    return 2 * size ** 3 / np.array(times)  # an (n x n) @ (n x n) product is n^3 multiply-adds
+
+
+def matmul_flops_per_second(size: int = 512, seconds: float = 0.25) -> float:
+    """This machine's float32 matmul rate: the best of matmul_rate_samples."""
+    return float(matmul_rate_samples(size, seconds).max())
+
+
+def describe_matmul_rate(samples: np.ndarray) -> str:
+    """'204.8 GFLOP/s (best of 180 products; median 150.2: ...)', saying how noisy the probe was."""
+    best, median = samples.max() / 1e9, float(np.median(samples)) / 1e9
+    text = f"{best:,.1f} GFLOP/s (best of {len(samples)} products; median {median:,.1f})"
+    if median < 0.5 * best:
+        text += ": the machine is busy, rates and times vary"
+    return text
 
 
 def counts_flops(model) -> bool:
@@ -56,6 +77,11 @@ def training_efficiency(model, tokens: int, seconds: float, matmul_rate: float |
     """
     if seconds <= 0 or tokens <= 0:
         raise ValueError(f"training_efficiency needs tokens > 0 and seconds > 0, got {tokens} tokens in {seconds} s")
-    rate = matmul_flops_per_second() if matmul_rate is None else matmul_rate
+    if matmul_rate is None:
+        samples = matmul_rate_samples()
+        rate, probe = float(samples.max()), describe_matmul_rate(samples)
+    else:
+        rate, probe = matmul_rate, f"{matmul_rate / 1e9:,.1f} GFLOP/s (given)"
     achieved = training_flops_per_token(model) * tokens / seconds
-    return {"flops_per_second": achieved, "matmul_flops_per_second": rate, "mfu": achieved / rate}
+    return {"flops_per_second": achieved, "matmul_flops_per_second": rate, "mfu": achieved / rate,
+            "matmul_probe": probe}

@@ -190,6 +190,8 @@ class Trainer:
                     self.save_checkpoint()
                 self.save_best()  # after the checkpoint: if the disk fills, the run's own file is named
                 if ctrl_c.requested:
+                    if not self.due(self.config.log_every):  # log.jsonl ends with the step the run stopped at
+                        self.log_progress(train_loss, lr, grad_norm)
                     self.save_checkpoint()
                     self.log(f"interrupted: saved {self.checkpoint_path} at step {self.step}; continue with --resume")
                     summary["stopped"] = "interrupted"
@@ -360,7 +362,7 @@ class Trainer:
             summary.update(training_efficiency(self.model, tokens, self.train_seconds))
             self.log(f"achieved {summary['flops_per_second'] / 1e9:.2f} GFLOP/s in training steps = "
                      f"{summary['mfu']:.1%} of this machine's float32 matmul rate "
-                     f"({summary['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s; "
+                     f"({summary['matmul_probe']}; "
                      "FLOPs counted as 6N + 6 L T d per token)")
         return summary
 

@@ -1,10 +1,15 @@
 """Fine-tuning: GPT-1's objective, BERT's [CLS] head, the data readers and the built-in task."""
 
+import re
+
+import re
+
 import numpy as np
 import pytest
 
 import minitransformer as mt
 from minitransformer import functional as F
+from minitransformer.corpus import builtin_corpus
 from minitransformer.finetune import (GPT1_LM_WEIGHT, BERTClassifier, BPEExampleEncoder, ExampleEncoder, GPTClassifier,
                                       LabelledData, acceptability_splits, acceptability_task, finetune,
                                       read_labelled_file)
@@ -224,3 +229,37 @@ def test_acceptability_splits_pair_every_run_with_its_reversal():
     assert len(whole) > len(train) and set(train.texts_a) < set(whole.texts_a)
     with pytest.raises(ValueError, match="validation must be a fraction in \\[0, 1\\), got 1.5"):
         acceptability_splits(validation=1.5)
+
+
+def test_load_task_sets_a_validation_split_apart_from_a_file(tmp_path):
+    from minitransformer.finetune import load_task
+
+    rows = ["text,label"] + [f"example number {i},{'ab'[i % 2]}" for i in range(200)]
+    path = tmp_path / "task.csv"
+    path.write_text("\n".join(rows), encoding="utf-8")
+    train, val, test = load_task(str(path), None, seed=0)
+    assert (len(train), len(val), len(test)) == (144, 16, 40)
+    assert not set(train.texts_a) & set(val.texts_a) and not set(train.texts_a) & set(test.texts_a)
+    assert not set(val.texts_a) & set(test.texts_a)
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("\n".join(rows[:21]), encoding="utf-8")
+    assert load_task(str(tiny), None, seed=0)[1] is None  # 16 training rows: too few to set 10% apart
+
+
+def test_finetune_command_reports_the_last_epoch_and_the_epoch_chosen_on_validation(tmp_path, capsys):
+    from minitransformer.cli import main
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(builtin_corpus()[:20000], encoding="utf-8")
+    assert main(["pretrain", "--corpus", str(corpus), "--steps", "2", "--out", str(tmp_path / "run"), "--preset",
+                 "micro", "--vocab-size", "300", "--batch-size", "4", "--eval-batches", "1"]) == 0
+    rows = ["text,label"] + [f"{w} {i},{'ab'[i % 2]}" for i, w in enumerate(["cat", "dog"] * 100)]
+    task = tmp_path / "task.csv"
+    task.write_text("\n".join(rows), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["finetune", "--checkpoint", str(tmp_path / "run" / "checkpoint.safetensors"), "--task", str(task),
+                 "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "task: 144 training, 16 validation and 40 held-out examples" in out
+    assert re.search(r"held-out accuracy: \d\.\d{3} after the last epoch \(pretrained init\); \d\.\d{3} at epoch [12], "
+                     r"the epoch of best validation accuracy", out), out

@@ -381,6 +381,16 @@ def test_trainer_reports_achieved_flops_against_the_matmul_probe(tmp_path):
         info.training_flops_per_token(model) * tokens_trained / summary["train_seconds"], rel=1e-12)
     assert summary["mfu"] == pytest.approx(summary["flops_per_second"] / summary["matmul_flops_per_second"])
     assert 0 < summary["mfu"] and summary["matmul_flops_per_second"] > 0
-    assert "GFLOP/s" in lines[-1] and "matmul rate" in lines[-1]
+    assert "GFLOP/s" in lines[-1] and "matmul rate" in lines[-1] and "best of" in lines[-1]
     with pytest.raises(ValueError, match="seconds > 0"):
         info.training_efficiency(model, tokens=10, seconds=0.0)
+
+
+def test_the_matmul_probe_times_many_products_and_says_how_noisy_it_was():
+    from minitransformer.flops import describe_matmul_rate, matmul_rate_samples
+    samples = matmul_rate_samples(size=64, seconds=0.05)
+    assert len(samples) >= 5 and (samples > 0).all()
+    quiet = describe_matmul_rate(np.array([100e9, 98e9, 99e9, 97e9, 100e9]))
+    assert quiet == "100.0 GFLOP/s (best of 5 products; median 99.0)"
+    busy = describe_matmul_rate(np.array([200e9, 10e9, 8e9, 7e9, 9e9]))
+    assert busy.startswith("200.0 GFLOP/s (best of 5 products; median 9.0)") and "busy" in busy

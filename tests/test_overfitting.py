@@ -3,6 +3,7 @@ lines, and what `pretrain` prints at its end (the next commands; no "val loss No
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import signal
@@ -120,3 +121,22 @@ def test_done_line_after_ctrl_c_before_any_evaluation_says_no_val_loss_none(tmp_
     printed = capsys.readouterr().out
     done = next(line for line in printed.splitlines() if line.startswith("done:"))
     assert "None" not in done and done.startswith("done: step 1, train loss ")
+
+
+def test_a_run_stopped_before_its_first_log_line_still_leaves_log_jsonl(tmp_path, corpus, monkeypatch):
+    """Ctrl-C at step 2 of a run that logs every 100 steps: log.jsonl records the step it stopped at."""
+    def interrupt_at_step_2(step, loss):
+        if step == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    real_train = train_module.train
+    import minitransformer.pretrain as pretrain_module
+
+    monkeypatch.setattr(pretrain_module, "train", lambda *a, **k: real_train(*a, **{**k, "on_step": interrupt_at_step_2}))
+    args = ["pretrain", "--corpus", str(corpus), "--steps", "50", "--out", str(tmp_path / "run"), *FAST]
+    for flag in ("--log-every", "--eval-every"):
+        args[args.index(flag) + 1] = "100"
+    assert main(args) == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2] and math.isfinite(records[0]["train_loss"])
+    assert (tmp_path / "run" / "checkpoint.safetensors").exists()

@@ -28,7 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default="acceptability",
                    help="'acceptability' (built in: real vs word-reversed passages) or a CSV/TSV file "
                         "with text[,text_b],label columns (default acceptability)")
-    p.add_argument("--test", help="held-out CSV/TSV (default: the last 20%% of --task's rows)")
+    p.add_argument("--test", help="held-out CSV/TSV (default: a random 20%% of --task's rows); a random 10%% of the "
+                   "training rows is set apart as validation, to choose the best epoch")
     p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
     p.add_argument("--lr", type=positive_float, default=0.05,
                    help="SGD learning rate of the pretrained weights; the new head gets lr / d_model, and both "
@@ -62,15 +63,21 @@ def run(args) -> dict:
     if args.init == "random":
         manual_seed(args.seed)
         model = type(model)(model.config)
-    train_data, test_data = load_task(args.task, args.test, args.seed)
+    train_data, val_data, test_data = load_task(args.task, args.test, args.seed)
     if args.max_train is not None:
         train_data = train_data.subset(range(min(args.max_train, len(train_data))))
-    print(f"task: {len(train_data)} training and {len(test_data)} held-out examples, labels {train_data.label_names}")
+    validation = f", {len(val_data)} validation" if val_data is not None else ""
+    print(f"task: {len(train_data)} training{validation} and {len(test_data)} held-out examples, "
+          f"labels {train_data.label_names}")
     classifier = classifier_for(model, len(train_data.label_names))
     print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
-    result = finetune(classifier, encoder, train_data, test_data, epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, momentum=args.momentum, seed=args.seed)
-    print(f"held-out accuracy: {result['accuracy']:.3f} ({args.init} init)")
+    result = finetune(classifier, encoder, train_data, test_data, val_data=val_data, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, momentum=args.momentum, seed=args.seed)
+    line = f"held-out accuracy: {result['accuracy']:.3f} after the last epoch ({args.init} init)"
+    if result["best_epoch"] is not None:
+        line += (f"; {result['best_accuracy']:.3f} at epoch {result['best_epoch']}, the epoch of best validation "
+                 "accuracy (chosen without looking at the held-out examples)")
+    print(line)
     if args.out:
         checkpoint.save(args.out, classifier, model_type=kind, label_names=train_data.label_names)
         print(f"saved {args.out}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from ..flops import matmul_flops_per_second, training_flops_per_token
+from ..flops import describe_matmul_rate, matmul_rate_samples, training_flops_per_token
 from ..models import MODEL_TYPES, build_model
 from .values import positive_int
 
@@ -53,12 +53,13 @@ def run(args) -> None:
     model = build_model(args.model, args.preset, **overrides)
     c = model.config
     flops = training_flops_per_token(model)
-    rate = matmul_flops_per_second()
+    samples = matmul_rate_samples()
+    rate = float(samples.max())
     tokens = args.batch_size * c.context_length
     print(f"{args.model} preset '{args.preset}': {model.num_parameters():,} parameters")
     print("  " + ", ".join(f"{k}={v}" for k, v in c.to_dict().items()))
     print(f"training FLOPs per token: {flops / 1e6:,.1f} MFLOP (6N + 6 L T d)")
-    print(f"this machine's float32 matmul rate: {rate / 1e9:,.1f} GFLOP/s")
+    print(f"this machine's float32 matmul rate: {describe_matmul_rate(samples)}")
     print(f"estimated time per step (batch {args.batch_size} x {c.context_length} tokens): "
           f"{flops * tokens / rate * 1e3:,.0f} ms at full matmul speed (real steps are slower: "
           "softmax, norms and Python overhead)")
