@@ -19,7 +19,9 @@
 # 3. the model, and the causal mask that makes one forward pass train every position at once;
 # 4. the loss of an untrained model, and what perplexity means;
 # 5. the training loop, written out: forward, backward, optimizer step;
-# 6. samples before and after, and what the model now predicts.
+# 6. samples before and after, and what the model now predicts;
+# 7. one decoder used two ways: generator (the tied output layer) or classifier (a new head);
+# 8. GPT-1's own numbers, against the library's `gpt1` preset.
 #
 # Every claim is checked with `assert`.  Run as a script (`python lessons/05_gpt_pretraining.py`)
 # or cell by cell as a notebook.  `MINITRANSFORMER_QUICK=1` trains a much smaller model for a
@@ -105,8 +107,8 @@ assert (targets[:, :-1] == inputs[:, 1:]).all(), "the target at t is the input a
 #
 # ## 3. The model and the causal mask
 #
-# `GPT` embeds each token and its position, runs a stack of transformer blocks (attention,
-# then a feed-forward layer, each with layer norm and a residual connection), and maps the last
+# `GPT` embeds each token and its position, runs a stack of transformer blocks (lesson 4:
+# attention, then a feed-forward layer, each with layer norm and a residual connection), and maps the last
 # hidden state at every position to one score (logit) per vocabulary token.  The output layer
 # reuses the token embedding matrix ("tied" weights).
 #
@@ -147,9 +149,10 @@ assert not np.allclose(logits_after[0, second], logits_before[0, second], atol=1
 # %% [markdown]
 # ### What flows through the model, and what it keeps for backward
 #
-# `shape_trace` prints every module's input and output shapes as a tree, with the dimension
-# names of the lecture: B (batch), T (time), C (model width), H (heads), D (head size), V
-# (vocabulary).  Read it top to bottom and you have read the forward pass.
+# `shape_trace` prints every module's input and output shapes as a tree, with nanoGPT's
+# dimension names (the lecture does not use these letters): B (batch), T (time), C (model
+# width), H (heads), D (head size), V (vocabulary).  Read it top to bottom and you have read
+# the forward pass.
 #
 # `tape_memory` adds up what each op saves for its backward pass.  That tape, not the weights,
 # is what fills memory during training: it grows with the batch, and attention's probabilities,
@@ -291,7 +294,7 @@ else:
     ax.set_ylabel("cross-entropy (nats per token)")
     ax.legend()
     ax.set_title("Pretraining a small GPT on the CPython help text")
-    save_figure(fig, "04_loss_curves.png")
+    save_figure(fig, "05_loss_curves.png")
 
 # %% [markdown]
 # ## 6. Generating text: before and after
@@ -353,6 +356,95 @@ if not QUICK:
     assert top.startswith(" ") and top.strip().isalpha(), f"expected a whole word, got {top!r}"
 
 # %% [markdown]
+# ## 7. One decoder, two ways to use it
+#
+# Everything so far used the decoder as a **generator**: the last hidden state at each position
+# goes through the output layer to V logits.  That layer is the token embedding matrix itself
+# (tied), so all of its weights come from pretraining.  To use the same decoder as a
+# **classifier** (GPT-1's fine-tuning, lesson 6), `GPTClassifier` puts a *new* linear layer on
+# the hidden state of the last token: K logits, one per label, from weights that pretraining
+# never saw.  Side by side, on our trained model:
+
+# %%
+from minitransformer.finetune import GPTClassifier
+
+classifier = GPTClassifier(model, num_labels=3)
+text_ids = np.array([tokenizer.encode("The for statement is used to")])
+with mt.no_grad():
+    hidden = model.hidden_states(text_ids).numpy()  # (1, T, d): the pretrained decoder's output
+    generator_logits = model(text_ids)[0].numpy()
+    classifier_logits = classifier(text_ids, lengths=[text_ids.shape[1]])[0].numpy()
+head = classifier.head
+print(f"generator:  hidden {hidden.shape} @ token_embedding^T {model.token_embedding.weight.T.shape} "
+      f"-> {generator_logits.shape}, every position, weights pretrained (tied)")
+print(f"classifier: last hidden {hidden[:, -1].shape} @ head^T {head.weight.T.shape} + bias "
+      f"-> {classifier_logits.shape}, {head.num_parameters():,} new weights, not pretrained")
+assert np.allclose(generator_logits, hidden @ model.token_embedding.weight.numpy().T, atol=1e-5)
+assert np.allclose(classifier_logits, hidden[:, -1] @ head.weight.numpy().T + head.bias.numpy(), atol=1e-5)
+pretrained = {id(p) for p in model.parameters()}
+assert classifier.num_parameters() == model.num_parameters() + head.num_parameters()
+assert not {id(p) for p in head.parameters()} & pretrained and all(id(p) in pretrained for p in classifier.gpt.parameters())
+
+# %% [markdown]
+# ## 8. GPT-1, in numbers
+#
+# GPT-1 (Radford et al., 2018) was this recipe at scale; `GPT1_PAPER` below holds the numbers
+# (its vocabulary: 40,000 BPE merges plus 478 base symbols; its data: BooksCorpus, about 7,000
+# unpublished books; "117M" parameters is the lecture's figure).  The library's `gpt1` preset
+# has the paper's sizes.  `preset_parameters` (what `python -m minitransformer info --preset
+# gpt1` prints) counts its parameters without allocating the half-gigabyte model, and the count
+# matches the formula: embeddings, plus 12 d^2 + 13 d per block (four d x d attention
+# projections, the d x 4d and 4d x d FFN, their biases, two layer norms), plus the final norm.
+#
+# One difference: GPT-1 was **post-norm**, LN(x + f(x)), like the original Transformer.  The
+# preset builds the library's GPT, which is **pre-norm** like GPT-2 (lesson 4, section 6), so
+# it has GPT-1's sizes and parameter count but GPT-2's block.
+
+# %%
+from minitransformer.commands.info import preset_parameters
+from minitransformer.models.gpt import gpt_config
+
+GPT1_PAPER = dict(n_layers=12, d_model=768, n_heads=12, d_ff=3072, context_length=512, vocab_size=40_000 + 478,
+                  books=7_000, parameters_millions=117)
+gpt1 = gpt_config("gpt1")
+V, C, L, d = gpt1.vocab_size, gpt1.context_length, gpt1.n_layers, gpt1.d_model
+n_gpt1 = preset_parameters(GPT, gpt1)
+print("GPT-1, the paper:", GPT1_PAPER)
+print(f"gpt1 preset: {L} layers, d = {d}, d_ff = {gpt1.d_ff}, {gpt1.n_heads} heads, context {C}, "
+      f"vocabulary {V:,}: {n_gpt1:,} parameters")
+assert all(getattr(gpt1, key) == value for key, value in GPT1_PAPER.items() if hasattr(gpt1, key))
+assert n_gpt1 == (V + C) * d + L * (12 * d * d + 13 * d) + 2 * d == 116_536_320
+assert round(n_gpt1 / 1e6) == GPT1_PAPER["parameters_millions"]
+assert all(block.pre_norm for block in model.blocks)  # the library's GPT: pre-norm, unlike GPT-1
+
+# %% [markdown]
+# ## Exercises
+#
+# Write each function and run its cell (solutions: `lessons/solutions/gpt.py`).
+#
+# 1. `next_token_loss(logits, ids)`: the mean next-token cross-entropy of section 2, for logits
+#    (B, T, V) computed from ids (B, T): the logits at position t are scored on token t + 1.
+# 2. `top_p_filter(probs, p)`: nucleus sampling's filter for probs (B, V): keep the most likely
+#    tokens, in order, until their total reaches p (the token that crosses p is kept), zero the
+#    rest, and renormalize each row to sum to 1.  `generate(..., top_p=)` samples this way.
+
+# %%
+from exercises import report  # noqa: E402
+from exercises import gpt as gpt_checks  # noqa: E402
+
+
+def next_token_loss(logits, ids):
+    raise NotImplementedError  # your code
+
+
+def top_p_filter(probs, p):
+    raise NotImplementedError  # your code
+
+
+report("next_token_loss", next_token_loss, gpt_checks.check_next_token_loss)
+report("top_p_filter", top_p_filter, gpt_checks.check_top_p_filter)
+
+# %% [markdown]
 # ## What to read next
 #
 # - `minitransformer/instruments/`: the shape trace and tape memory used above, and
@@ -364,6 +456,7 @@ if not QUICK:
 # - `minitransformer/train.py`: the same loop as above, with gradient accumulation, logging,
 #   checkpoints that resume exactly, and a clean stop on Ctrl-C.
 # - `minitransformer/optim/`: `AdamW`, `WarmupCosine`, `clip_grad_norm_`.
+# - `minitransformer/finetune.py`: `GPTClassifier`, section 7's classifier head.
 #
 # To pretrain from the command line: `python -m minitransformer pretrain`.  Next: lesson 6
 # fine-tunes a pretrained GPT on a classification task.

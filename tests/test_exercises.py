@@ -102,3 +102,19 @@ def test_report_names_the_first_differing_element():
         got = expected.copy()
         got[2, 3] = 0.0
         exercises.compare_arrays(got, expected, "the mask")
+
+
+def test_the_top_p_oracle_is_the_rule_the_library_samples_with():
+    import numpy as np
+
+    from minitransformer.models.generation import choose_next_token
+
+    gpt_checks = checker_module("gpt")
+    logits = np.random.default_rng(0).standard_normal((3, 12))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    for p in (0.3, 0.7, 0.9):
+        support = gpt_checks.nucleus(probs, p) > 0
+        draws = choose_next_token(np.repeat(logits, 200, axis=0), top_p=p, rng=np.random.default_rng(1))
+        sampled = np.zeros_like(support)
+        sampled[np.repeat(np.arange(3), 200), draws] = True
+        assert (sampled == support).all(), f"top_p={p}: the library samples {sampled}, the oracle keeps {support}"

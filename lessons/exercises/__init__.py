@@ -84,6 +84,8 @@ def _as_array(value):
 
 
 def _where(index: tuple, what: str) -> str:
+    if len(index) == 0:
+        return what
     if len(index) == 1:
         return f"element {index[0]} of {what}"
     if len(index) == 2:

@@ -12,6 +12,7 @@ _rng = np.random.default_rng(1)
 _X = _rng.standard_normal((3, 4))
 _A = _rng.standard_normal((3, 4))
 _B = _rng.standard_normal((4, 2))
+_B_SQUARE = _rng.standard_normal((4, 4))
 
 
 def check_tanh_backward(tanh_backward):
@@ -34,7 +35,7 @@ def check_matmul_backward(matmul_backward):
 
     check_backward(forward, backward, [_A, _B], ["a", "b"], library=lambda a, b: a @ b)
     # a square b catches a missing transpose that the shapes above would only turn into an error
-    check_backward(forward, backward, [_A, _rng.standard_normal((4, 4))], ["a", "b"], library=lambda a, b: a @ b)
+    check_backward(forward, backward, [_A, _B_SQUARE], ["a", "b"], library=lambda a, b: a @ b)
 
 
 EXERCISES = {"tanh_backward": check_tanh_backward, "matmul_backward": check_matmul_backward}
