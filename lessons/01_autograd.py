@@ -160,8 +160,8 @@ x.grad = None  # what zero_grad() does
 # %%
 try:
     f_again.backward()
-except RuntimeError as error:
-    print("RuntimeError:", error)
+except RuntimeError as error:  # the error we came for: the lesson goes on
+    print("expected RuntimeError (a deliberate second backward):", error)
 else:
     raise AssertionError("a second backward through a freed graph should have failed")
 
@@ -245,9 +245,9 @@ print("with a plain .sum() on top, the buggy backward gives the right numbers")
 # %%
 try:
     mt.gradcheck(lambda t: BuggySoftplus.apply(t), [xs], names=["x"])
-except mt.GradcheckError as error:
+except mt.GradcheckError as error:  # the error we came for: the lesson goes on
     message = str(error)
-    print("GradcheckError:", message)
+    print("expected GradcheckError (BuggySoftplus is wrong on purpose):", message)
 else:
     raise AssertionError("gradcheck should have caught the missing upstream gradient")
 assert "x" in message and "element" in message
@@ -374,6 +374,35 @@ else:
     right.set_ylabel("mean squared error")
     fig.suptitle("A custom op with a learnable parameter, trained by the engine")
     save_figure(fig, "01_swish_fit.png")
+
+# %% [markdown]
+# ## Exercises
+#
+# Write the backward of two operations, as `Softplus.backward` above: given what forward saved
+# and `grad_output` (dL/dy, the shape of y), return dL/d(input).  Each check runs your function
+# as the backward of an `mt.Function`, compares it with the library's op on the same upstream
+# gradient, and then runs gradcheck.  Solutions: `lessons/solutions/autograd.py`.
+#
+# 1. `tanh_backward(y, grad_output)`, where y = tanh(x) is the saved *output*: what section 2's
+#    dL/dz line computes, for a whole array.
+# 2. `matmul_backward(a, b, grad_output)` for y = a @ b with a (n, k) and b (k, m): return
+#    (dL/da, dL/db), with the shapes of a and b (let the shapes tell you where the transposes go).
+
+# %%
+from exercises import report  # noqa: E402
+from exercises import autograd as autograd_checks  # noqa: E402
+
+
+def tanh_backward(y, grad_output):
+    raise NotImplementedError  # your code
+
+
+def matmul_backward(a, b, grad_output):
+    raise NotImplementedError  # your code
+
+
+report("tanh_backward", tanh_backward, autograd_checks.check_tanh_backward)
+report("matmul_backward", matmul_backward, autograd_checks.check_matmul_backward)
 
 # %% [markdown]
 # ## What to read next

@@ -13,16 +13,20 @@
 # **Subwords** sit between the two.  Byte-pair encoding (Sennrich et al., 2016) learns them
 # from data: start with single characters, and repeatedly glue together the pair of adjacent
 # symbols that occurs most often.  Frequent words end up as one token; rare words are spelled
-# with a few frequent pieces.  In the lecture's notation, `##` marks a piece that continues
-# into the next one:
+# with a few frequent pieces.  The lecture writes the pieces with `##` after each piece that
+# continues into the next one:
 #
 #     taaaaasty       ->  taa## aaa## sty
 #     Transformerify  ->  Transformer## ify
 #
+# Those exact pieces are an illustration: section 3 gets them only from a training text built
+# by hand to contain them.  A tokenizer trained on real text cuts the same words differently
+# (ours: `ta## a## a## a## a## st## y`), into whatever pieces were frequent in *its* data.
+#
 # Plan:
 # 1. BPE by hand, on the toy corpus of the original paper;
 # 2. the same algorithm in `minitransformer`, trained on real text, watching the merges appear;
-# 3. the lecture's two examples;
+# 3. the lecture's two examples, from a real vocabulary and from a hand-built one;
 # 4. word-level versus byte-level BPE: unknown characters, emoji, round trips;
 # 5. compression: how the number of tokens falls as the vocabulary grows.
 #
@@ -106,8 +110,9 @@ for rank, ((a, b), count) in enumerate(toy_merges, start=1):
 # %% [markdown]
 # Read the first three merges.  `e s` occurs 9 times (6 in newest, 3 in widest), so `es`
 # becomes a symbol; then `es t` occurs 9 times, then `est </w>`.  The suffix *-est* has been
-# found without anyone telling the algorithm about English.  These are the merges printed in
-# the paper, in the paper's order:
+# found without anyone telling the algorithm about English.  Sennrich et al. print their
+# algorithm as a short Python program run on this dictionary with 10 merges (their figure shows
+# four merges from a different dictionary); running that program gives these ten, in this order:
 
 # %%
 paper_merges = [("e", "s"), ("es", "t"), ("est", "</w>"), ("l", "o"), ("lo", "w"),
@@ -122,8 +127,9 @@ assert [pair for pair, _ in toy_merges] == paper_merges
 # merge.  `min_frequency=1` lets it merge pairs seen only once, which this tiny corpus needs.
 #
 # BPE's payoff is a word that never occurred in training.  `lowest` is not in the corpus, yet
-# the tokenizer builds it from two pieces it learned, `low` and `est</w>`.  `segment` writes
-# the result in the lecture's notation.
+# the tokenizer builds it from two pieces it learned, `low` and `est</w>`.  `tokenize` shows the
+# pieces as stored; `segment` writes them in the lecture's notation: pieces separated by
+# spaces, `##` after a piece that continues into the next one (here `low`), and no `</w>`.
 
 # %%
 toy_text = "low " * 5 + "lower " * 2 + "newest " * 6 + "widest " * 3
@@ -231,17 +237,19 @@ else:
 #
 # Neither `taaaaasty` nor `Transformerify` occurs in the help text, and a word vocabulary would
 # map both to `[UNK]`.  The 1000-token tokenizer we just trained spells them from the pieces it
-# has:
+# has, and those are not the slide's pieces:
 
 # %%
 for word in ("taaaaasty", "Transformerify"):
     print(f"{word:15} -> {word_tokenizer.segment(word)}")
     assert "[UNK]" not in word_tokenizer.tokenize(word)
+assert word_tokenizer.segment("taaaaasty") == "ta## a## a## a## a## st## y"
 
 # %% [markdown]
-# To reproduce the slide's exact pieces, the vocabulary must contain them: `taa`, `aaa` and
-# `Transformer` as pieces that *continue* a word, and `sty` and `ify` as pieces that *end* one.
-# So we write a tiny training text in which exactly those are frequent.  Recall from section 2
+# The slide's pieces come from a vocabulary that contains them, so to reproduce them we build
+# one by hand: it must hold `taa`, `aaa` and `Transformer` as pieces that *continue* a word,
+# and `sty` and `ify` as pieces that *end* one.  We write a tiny training text in which exactly
+# those are frequent.  Recall from section 2
 # that a word followed directly by punctuation carries no `</w>`: every `taa,` teaches the
 # continuing piece `taa`, while `sty ` (followed by a space) teaches `sty</w>`.
 #
@@ -381,6 +389,34 @@ if plt is not None:
     ax.legend()
     ax.set_title("A bigger vocabulary compresses better, with diminishing returns")
     save_figure(fig, "02_compression.png")
+
+# %% [markdown]
+# ## Exercises
+#
+# Words are tuples of string symbols, as in section 1 (solutions: `lessons/solutions/bpe.py`).
+#
+# 1. `count_pairs(word_counts)`: step 1 of a training round, the dict {pair: count} over a
+#    dictionary {word as a tuple of symbols: frequency}; a pair that occurs twice in a word
+#    counts twice.  The check compares with the library's `bpe_merges.count_pairs`.
+# 2. `encode_word(symbols, merges)`: encode one word with merges learned earlier (a list of
+#    pairs, in the order learned), as section 3 says: the earliest-learned merge first.  The
+#    check compares with the library's `apply_merges`.
+
+# %%
+from exercises import report  # noqa: E402
+from exercises import bpe as bpe_checks  # noqa: E402
+
+
+def count_pairs(word_counts):
+    raise NotImplementedError  # your code
+
+
+def encode_word(symbols, merges):
+    raise NotImplementedError  # your code
+
+
+report("count_pairs", count_pairs, bpe_checks.check_count_pairs)
+report("encode_word", encode_word, bpe_checks.check_encode_word)
 
 # %% [markdown]
 # ## What to read next

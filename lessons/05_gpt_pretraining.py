@@ -62,8 +62,15 @@ ids = np.array(tokenizer.encode(text), dtype=np.int64)
 train_ids, val_ids = split_train_val(ids, val_fraction=0.1)
 print(f"{len(text):,} characters -> {len(ids):,} tokens ({len(text) / len(ids):.2f} characters per token)")
 print(f"train {len(train_ids):,} tokens, validation {len(val_ids):,} tokens, vocabulary {tokenizer.vocab_size}")
-print("the first 12 tokens:", [tokenizer.id_to_token(int(i)) for i in ids[:12]])
+first_tokens = [tokenizer.id_to_token(int(i)) for i in ids[:12]]
+print("the first 12 tokens:", first_tokens)
 assert tokenizer.decode(ids.tolist()) == text, "byte-level BPE loses nothing (lesson 2)"
+assert "Ġstatement" in first_tokens and tokenizer.decode([tokenizer.token_to_id("Ċ")]) == "\n"
+
+# %% [markdown]
+# The tokens print the GPT-2 way (lesson 2, section 4), not with lesson 2's word-level `##`:
+# one visible character per byte, so `Ġ` is a space and `Ċ` a newline, and a space belongs to
+# the front of the word after it (`Ġstatement`).
 
 # %% [markdown]
 # ## 2. Next-token prediction, as inputs and targets
