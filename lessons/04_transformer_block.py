@@ -102,12 +102,14 @@ print("mean 0 and variance 1 for every row; scaling row 0 by 100 leaves rows 1..
 #
 #     FFN(x) = W2 GELU(W1 x + b1) + b2,      d -> d_ff -> d,  with d_ff = 4 d,
 #
-# the same weights at every position.  The 4x is convention from the original Transformer
-# (512 -> 2048); GPT-1 used 768 -> 3072.  We check, on the library's `gpt1` preset, that
-# d_ff is 4 d, and count the FFN's share of one GPT-1 block's parameters.
+# the same weights at every position.  The 4x goes back to the original Transformer
+# (`TRANSFORMER_BASE` below); GPT-1 used 768 -> 3072.  We check, on the library's `gpt1`
+# preset, that d_ff is 4 d, and count the FFN's share of one GPT-1 block's parameters.
 
 # %%
+TRANSFORMER_BASE = {"d_model": 512, "d_ff": 2048}  # Vaswani et al. (2017), the base model
 gpt1 = gpt_config("gpt1")
+assert TRANSFORMER_BASE["d_ff"] == 4 * TRANSFORMER_BASE["d_model"]
 assert (gpt1.d_model, gpt1.d_ff) == (768, 3072) and gpt1.d_ff == 4 * gpt1.d_model
 
 big_block = mt.nn.TransformerBlock(gpt1.d_model, gpt1.n_heads, gpt1.d_ff)
@@ -117,7 +119,7 @@ count = {name: part.num_parameters() for name, part in
 count["layer norms"] += count.pop("")
 total = big_block.num_parameters()
 for name, n in count.items():
-    print(f"{name:>13}: {n:>9,} parameters ({n / total:.0%} of a GPT-1 block)")
+    print(f"{name:>13}: {n:>9,} parameters ({n / total:5.1%} of a GPT-1 block)")
 assert count["feed-forward"] == 768 * 3072 + 3072 + 3072 * 768 + 768 == 4_722_432
 assert count["attention"] == 4 * (768 * 768 + 768)  # q, k, v and output projections
 assert sum(count.values()) == total and 0.66 < count["feed-forward"] / total < 0.67
@@ -163,6 +165,8 @@ stack = [mt.nn.TransformerBlock(d, heads, 4 * d).double() for _ in range(depth)]
 for layer in stack:
     init_weights(layer, residual_layers=depth)
 g = rng.standard_normal(x.shape)
+assert np.isclose(stack[0].mlp.fc1.weight.numpy().std(), 0.02, rtol=0.1)
+assert np.isclose(stack[0].attn.out_proj.weight.numpy().std(), 0.02 / np.sqrt(2 * depth), rtol=0.1)
 
 
 def through(layers, residual):
@@ -218,9 +222,11 @@ print("block(x[permutation]) == block(x)[permutation]: the block cannot see orde
 
 # %% [markdown]
 # So, with token embeddings only, "dog bites man" and "man bites dog" give the word *dog* the
-# same output vector, though it bites in one sentence and is bitten in the other.  (A causal
-# mask does break the symmetry, since position 0 sees one token and position 5 sees six, but
-# that tells a position only how many tokens came before, not in which order.)
+# same output vector, though it bites in one sentence and is bitten in the other.  (GPT's
+# causal mask does break the symmetry: position t sees only positions 0..t, so permuting the
+# rows no longer just permutes the outputs, as the cell below checks.  Haviv et al. (2022) found
+# that language models trained with the mask and no positions learn some order from it; GPT
+# adds positions anyway.)
 #
 # GPT's fix is a second embedding table, indexed by position instead of by token: a learned
 # vector for position 0, another for position 1, up to the context length.  The block's input
@@ -239,6 +245,9 @@ def outputs(sentence, with_positions):
     h = token_table(ids) + (position_table(positions) if with_positions else 0)
     return dict(zip(sentence.split(), block(h).numpy()[0]))
 
+
+causal_out = block(x, is_causal=True).numpy()
+assert not np.allclose(block(x[:, permutation], is_causal=True).numpy(), causal_out[:, permutation])
 
 for with_positions in (False, True):
     a, b = outputs("dog bites man", with_positions), outputs("man bites dog", with_positions)
