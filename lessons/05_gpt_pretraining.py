@@ -365,12 +365,11 @@ if not QUICK:
 # %% [markdown]
 # ## 7. One decoder, two ways to use it
 #
-# Everything so far used the decoder as a **generator**: the last hidden state at each position
-# goes through the output layer to V logits.  That layer is the token embedding matrix itself
-# (tied), so all of its weights come from pretraining.  To use the same decoder as a
-# **classifier** (GPT-1's fine-tuning, lesson 6), `GPTClassifier` puts a *new* linear layer on
-# the hidden state of the last token: K logits, one per label, from weights that pretraining
-# never saw.  Side by side, on our trained model:
+# So far the decoder was a **generator**: each position's last hidden state goes through the
+# output layer, the token embedding matrix itself (tied), to V logits; every weight comes from
+# pretraining.  As a **classifier** (GPT-1's fine-tuning, lesson 6), `GPTClassifier` puts a
+# *new* linear layer on the last token's hidden state: K logits, one per label, from weights
+# pretraining never saw.  Side by side, on our trained model:
 
 # %%
 from minitransformer.finetune import GPTClassifier
@@ -403,9 +402,8 @@ assert not {id(p) for p in head.parameters()} & pretrained and all(id(p) in pret
 # matches the formula: embeddings, plus 12 d^2 + 13 d per block (four d x d attention
 # projections, the d x 4d and 4d x d FFN, their biases, two layer norms), plus the final norm.
 #
-# One difference: GPT-1 was **post-norm**, LN(x + f(x)), like the original Transformer.  The
-# preset builds the library's GPT, which is **pre-norm** like GPT-2 (lesson 4, section 6), so
-# it has GPT-1's sizes and parameter count but GPT-2's block.
+# One difference: GPT-1 was **post-norm**, LN(x + f(x)); the library's GPT, `gpt1` preset
+# included, is **pre-norm** like GPT-2 (lesson 4, section 6): GPT-1's sizes, GPT-2's block.
 
 # %%
 from minitransformer.commands.info import preset_parameters
@@ -428,7 +426,6 @@ assert all(block.pre_norm for block in model.blocks)  # the library's GPT: pre-n
 # ## Exercises
 #
 # Write each function and run its cell (solutions: `lessons/solutions/gpt.py`).
-#
 # 1. `next_token_loss(logits, ids)`: the mean next-token cross-entropy of section 2, for logits
 #    (B, T, V) computed from ids (B, T): the logits at position t are scored on token t + 1.
 # 2. `top_p_filter(probs, p)`: nucleus sampling's filter for probs (B, V): keep the most likely

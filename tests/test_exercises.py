@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def test_plausible_mistakes_are_wrong_and_say_where(topic, name):
         with pytest.raises(exercises.ExerciseWrong) as caught:
             module.EXERCISES[name](mistake)
         message = str(caught.value)
-        assert len(message) > 15, message
+        # where it went wrong: an element, a shape, an entry, or the error the attempt raised
+        assert re.search(r"\d|shape|raised|None|expected", message) and len(message) > 15, message
         result, printed = quiet_report(name, mistake, module.EXERCISES[name])
         assert result == "wrong" and printed.startswith(f"exercise {name}: wrong — "), printed
 

@@ -19,7 +19,13 @@ that differs.  Layout, one pair of files per lesson:
     lessons/solutions/<topic>.py   one worked solution per exercise, named like its EXERCISES key
 
 MISTAKES lists plausible wrong answers; tests/test_exercises.py checks that each checker accepts
-the solution, rejects every mistake with a message, and reports a stub as not attempted.
+the solution, rejects every mistake with a message, and reports a stub as not attempted.  A
+solutions file defines only the exercise functions (name helpers with a leading underscore).
+
+To add exercises to a lesson: write lessons/exercises/<topic>.py with checkers that call the
+attempt through `call(...)` and compare with `compare_arrays` / `compare_values` (or
+`check_backward` for a backward), EXERCISES and MISTAKES; lessons/solutions/<topic>.py; and in
+the lesson a final "## Exercises" section with the stubs and one `report(...)` line each.
 """
 
 from __future__ import annotations
