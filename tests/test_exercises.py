@@ -120,3 +120,14 @@ def test_the_top_p_oracle_is_the_rule_the_library_samples_with():
         sampled = np.zeros_like(support)
         sampled[np.repeat(np.arange(3), 200), draws] = True
         assert (sampled == support).all(), f"top_p={p}: the library samples {sampled}, the oracle keeps {support}"
+
+
+def test_every_lesson_reports_real_exercises_and_every_exercise_is_in_a_lesson():
+    reported = {}
+    for lesson in sorted(LESSONS.glob("[0-9][0-9]_*.py")):
+        for name, checker in re.findall(r'report\("(\w+)", \w+, \w+\.(\w+)\)', lesson.read_text(encoding="utf-8")):
+            reported[name] = (lesson.name, checker)
+    for topic in TOPICS:
+        for name, checker in checker_module(topic).EXERCISES.items():
+            assert name in reported, f"exercise {name} ({topic}) is in no lesson's Exercises section"
+            assert reported[name][1] == checker.__name__, f"{reported[name][0]} checks {name} with {reported[name][1]}"
