@@ -26,7 +26,8 @@
 # 6. pre-norm and post-norm.
 #
 # We use the library's own modules (`minitransformer/nn/`) and check every claim with `assert`.
-# Run as a script (`python lessons/04_transformer_block.py`) or cell by cell as a notebook.
+# Run as a script (`python lessons/04_transformer_block.py`) or cell by cell as a notebook; it
+# takes seconds, so quick mode (`MINITRANSFORMER_QUICK=1`) runs it unchanged.
 
 # %%
 import numpy as np
@@ -35,7 +36,7 @@ import minitransformer as mt
 from minitransformer.models.gpt import GPT, gpt_config
 from minitransformer.models.init import init_weights
 
-from lesson_setup import QUICK, plt, save_figure  # quick mode, figures (optional matplotlib)
+from lesson_setup import plt, save_figure  # figures (optional matplotlib)
 
 mt.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -160,7 +161,7 @@ assert (moved[:, 3] > 0.01).all() and (moved[:, [0, 1, 2, 4, 5]] == 0).all()
 # scale right.)
 
 # %%
-depth = 8 if QUICK else 24
+depth = 24  # fast enough for quick mode too
 stack = [mt.nn.TransformerBlock(d, heads, 4 * d).double() for _ in range(depth)]
 for layer in stack:
     init_weights(layer, residual_layers=depth)
