@@ -375,6 +375,8 @@ derived = p * (upstream - (upstream * p).sum(axis=-1, keepdims=True))
 jacobian_row0 = np.diag(p[0]) - np.outer(p[0], p[0])  # dp_i/ds_j for row 0
 assert np.allclose(derived, s.grad.numpy()) and np.allclose(upstream[0] @ jacobian_row0, derived[0])
 print("p * (g - g.p) == the library's softmax backward == g (diag(p) - p p^T)")
+one_hot = np.eye(5)[2]
+assert np.allclose(one_hot * (upstream[0] - upstream[0] @ one_hot), 0)  # saturated: no gradient at all
 
 # %% [markdown]
 # At a one-hot p, p * (g - g . p) is 0 in every entry, whatever g is: the saturation problem.
