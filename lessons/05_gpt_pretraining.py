@@ -389,7 +389,8 @@ assert np.allclose(generator_logits, hidden @ model.token_embedding.weight.numpy
 assert np.allclose(classifier_logits, hidden[:, -1] @ head.weight.numpy().T + head.bias.numpy(), atol=1e-5)
 pretrained = {id(p) for p in model.parameters()}
 assert classifier.num_parameters() == model.num_parameters() + head.num_parameters()
-assert not {id(p) for p in head.parameters()} & pretrained and all(id(p) in pretrained for p in classifier.gpt.parameters())
+assert not {id(p) for p in head.parameters()} & pretrained, "the head's weights are new"
+assert all(id(p) in pretrained for p in classifier.gpt.parameters()), "the body is the pretrained model itself"
 
 # %% [markdown]
 # ## 8. GPT-1, in numbers
