@@ -438,11 +438,12 @@ if plt is not None:
 # %% [markdown]
 # ## Exercises
 #
-# Write each function, run the cell, and the check compares it with the library's (solutions:
-# `lessons/solutions/attention.py`).  1. `causal_mask(T)`: the (T, T) float mask *added* to the
-# scores, 0 where query i may see key j (j <= i) and -inf elsewhere.  2. `split_heads(x, n_heads)`:
-# (B, T, d) to (B, h, T, d/h), head j holding features j d/h to (j + 1) d/h, as section 4's
-# `mha.split_heads` (a wrong element is named [batch, head, time, feature]).
+# Write each function and run the cell; the check compares it with the library's (solutions:
+# `lessons/solutions/attention.py`).
+# 1. `causal_mask(T)`: the (T, T) float mask *added* to the scores: 0 where query i may see
+#    key j (j <= i), -inf elsewhere.
+# 2. `split_heads(x, n_heads)`: (B, T, d) to (B, h, T, d/h), head j holding features j d/h up
+#    to (j + 1) d/h, as section 4's `mha.split_heads` (an element is named [batch, head, time, feature]).
 
 # %%
 from exercises import report  # noqa: E402
@@ -469,8 +470,7 @@ report("split_heads", split_heads, attention_checks.check_split_heads)
 #   dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)) (section 5's derivation), then dQ and dK.
 # - `minitransformer/nn/attention.py`: `MultiHeadAttention` (`split_heads`, `merge_heads`, the
 #   masks, cross-attention for T5, and the key/value cache used when generating).
-# - `minitransformer/nn/transformer.py`: `TransformerBlock`, where attention meets the
-#   feed-forward layer, layer norm and the residual connections.
 #
 # Lesson 1 explains the `backward()` used in section 5.  Next: lesson 4 builds the transformer
-# block around attention (residuals, layer norm, the feed-forward layer) and adds positions.
+# block around attention (`nn/transformer.py`: residuals, layer norm, the feed-forward layer)
+# and adds positions.
