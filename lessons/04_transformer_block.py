@@ -111,7 +111,7 @@ print("mean 0 and variance 1 for every row; scaling row 0 by 100 leaves rows 1..
 TRANSFORMER_BASE = {"d_model": 512, "d_ff": 2048}  # Vaswani et al. (2017), the base model
 gpt1 = gpt_config("gpt1")
 assert TRANSFORMER_BASE["d_ff"] == 4 * TRANSFORMER_BASE["d_model"]
-assert (gpt1.d_model, gpt1.d_ff) == (768, 3072) and gpt1.d_ff == 4 * gpt1.d_model
+assert (gpt1.n_layers, gpt1.d_model, gpt1.d_ff) == (12, 768, 3072) and gpt1.d_ff == 4 * gpt1.d_model
 
 big_block = mt.nn.TransformerBlock(gpt1.d_model, gpt1.n_heads, gpt1.d_ff)
 count = {name: part.num_parameters() for name, part in
