@@ -22,9 +22,10 @@
 # 3. pretraining the tiny BERT for about a minute, measured on held-out text against a model
 #    that knows only which tokens are common;
 # 4. its guesses for hidden tokens;
-# 5. bidirectionality: a later token changes an earlier position's output (unlike GPT), and the
-#    model uses both sides;
-# 6. why an encoder cannot generate text.
+# 5. bidirectionality: the model uses both sides of a gap.
+#
+# Lesson 10 loads a real pretrained BERT: segment embeddings, next-sentence prediction, the
+# paper's sizes, every position seeing every other, and why an encoder cannot generate.
 #
 # Every claim is checked with `assert`.  Run as a script (`python lessons/07_bert_mlm.py`) or
 # cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for a few seconds only.
@@ -38,7 +39,7 @@ import numpy as np
 import minitransformer as mt
 from minitransformer.corpus import builtin_corpus, split_train_val
 from minitransformer.evaluation import held_out_report, log_softmax_rows, unigram_counts, unigram_probabilities
-from minitransformer.models import GPT, build_model, gpt_config
+from minitransformer.models import build_model
 from minitransformer.models.bert import bert_config
 from minitransformer.objectives import IGNORE_INDEX, mask_tokens, task_for
 from minitransformer.objectives.masked_lm import BERT_MASK_PROB, PRETRAINING_MASK_PROB
@@ -56,15 +57,11 @@ lesson_start = time.perf_counter()
 # The built-in corpus is the English documentation that ships with Python (`help("return")`
 # and friends, about 465,000 characters).  We train the byte-level BPE tokenizer of lesson 2
 # with a deliberately **small vocabulary of 300 tokens**: the 256 bytes, the special tokens
-# ([CLS], [SEP], [MASK], ...) and a few merges, so most tokens are single characters.  A tiny
-# model trained for one minute sees each of 300 tokens often enough to learn something about
-# it.  With a word-sized vocabulary, most of the minute would go to learning which words are
-# common.
-#
-# The model is BERT's `tiny` preset (3 layers, 4 heads, width 96) with a short context of 24
-# tokens: about 20 characters around each hidden token, plenty for spelling, and short windows
-# make each training step cheap.  The preset has no dropout: it protects against overfitting,
-# which a one-minute run never reaches, and it would slow the learning down.
+# ([CLS], [SEP], [MASK], ...) and a few merges, so most tokens are single characters, and a
+# model trained for a minute sees each one often.  The model is BERT's `tiny` preset (3
+# layers, 4 heads, width 96, no dropout: a one-minute run never overfits) with a short
+# context of 24 tokens, about 20 characters around each hidden token: plenty for spelling,
+# and cheap steps.
 
 # %%
 text = builtin_corpus()
@@ -131,11 +128,9 @@ for position in np.flatnonzero(row_labels != IGNORE_INDEX):
 # (A random replacement can be one of the 128 bytes that are not a character on their own,
 # which prints as �.)
 #
-# One short window shows only a few choices, so we measure the rates on many longer ones,
-# calling `mask_tokens` on 2,000 windows of 100 tokens.  The 15% is exact in every window (15
-# of 100; of the 22 tokens above, round(3.3) = 3).  The 80/10/10 split is drawn at random for
-# each target, so it holds on average.  Each kind is counted by comparing input, label and the
-# `[MASK]` id.
+# We measure the rates with `mask_tokens` on 2,000 windows of 100 tokens.  The 15% is exact
+# in every window (15 of 100; of the 22 tokens above, round(3.3) = 3).  The 80/10/10 split is
+# drawn at random for each target, so it holds on average.
 
 # %%
 windows, length = 2000, 100
@@ -165,10 +160,9 @@ assert abs(rate["kept"] - 0.10) < 0.01
 # a step learns from 15% of the tokens it reads; at 40% it learns from 2.7 times as many, for
 # the same cost.  The model then sees less context around each blank.  Wettig et al. (2022),
 # "Should You Mask 15% in Masked Language Modeling?", found the trade worth it: masking 40% can
-# do better than 15%, even for BERT-large.  The MaskedLM
-# task trains at `PRETRAINING_MASK_PROB` and always *scores* at the paper's 15%
-# (`task.evaluation_batch`), so its numbers compare with a model trained the paper's way
-# (`task_for(bert, tokenizer, mask_prob=0.15)` trains one).
+# do better than 15%, even for BERT-large.  The MaskedLM task trains at `PRETRAINING_MASK_PROB`
+# and always *scores* at the paper's 15% (`task.evaluation_batch`), so its numbers compare
+# with a model trained the paper's way (`task_for(bert, tokenizer, mask_prob=0.15)`).
 
 # %%
 train_inputs, train_labels = task.batch(train_ids, 256, np.random.default_rng(2))
@@ -193,7 +187,10 @@ assert (per_train_row == round(0.4 * (CONTEXT - 2))).all() and (per_eval_row == 
 # context* is how far below it goes.  `evaluation.held_out_report` scores a model on held-out
 # windows masked at 15% and puts the loss beside the unigram's and the uniform guess's (ln V),
 # with the top-1 accuracy beside the unigram's (always guessing the most frequent token).  Its
-# core, computed here once by hand on one batch:
+# core, computed here once by hand on one batch.  (Google's BERT code, `run_pretraining.py`,
+# gathers the chosen positions first, `gather_indexes`, and runs the MLM head there only.
+# Hugging Face's `BertForMaskedLM` and minitransformer's `bert.mlm` compute logits at every
+# position and let the loss skip the -100 labels; `task.scored_predictions` picks the chosen.)
 
 # %%
 counts = unigram_counts(train_ids, tokenizer.vocab_size)
@@ -205,7 +202,9 @@ def report(model, batches=32):
 
 
 by_library = held_out_report(bert, task, val_ids, counts, batches=1, batch_size=32, seed=7)
-logits, targets = task.scored_predictions(bert, task.evaluation_batch(val_ids, 32, np.random.default_rng(7)))
+scored_batch = task.evaluation_batch(val_ids, 32, np.random.default_rng(7))
+logits, targets = task.scored_predictions(bert, scored_batch)
+assert bert.mlm(scored_batch[0])[0].shape == (32, CONTEXT, tokenizer.vocab_size)  # every position
 model_nll = -log_softmax_rows(logits)[np.arange(len(targets)), targets].mean()
 unigram_nll = -np.log(unigram_probabilities(counts)[targets]).mean()  # add-one smoothed frequencies
 print(f"by hand: the untrained model {model_nll:.3f} nats, the unigram {unigram_nll:.3f}, "
@@ -233,13 +232,10 @@ assert np.isclose(model_nll, by_library.nll) and np.isclose(unigram_nll, by_libr
 # - **no transform in the MLM head**: a freshly initialized dense layer and LayerNorm between
 #   the encoder and the tied output layer held a model this narrow near the unigram plateau.
 #
-# (Its LayerNorms also use PyTorch's epsilon, 1e-5, instead of BERT's 1e-12.)
-#
-# Both train with the library's learning rate for BERT (`task.default_lr`, printed below; the
-# paper's 1e-4 suits its batches of 256 x 512 tokens and a million steps) and the 40% masking.
-# The docstring of `minitransformer/models/bert.py` tabulates the effect of each change on
-# longer runs.  Here is a short race, the same steps on the same batches from the same seed,
-# so only the architecture differs:
+# (Its LayerNorms also use PyTorch's epsilon, 1e-5, instead of BERT's 1e-12.)  Both train with
+# the library's learning rate for BERT (`task.default_lr`, printed below; the paper's 1e-4
+# suits 256 x 512-token batches and a million steps) and 40% masking; `models/bert.py`
+# tabulates each change on longer runs.  A short race, same steps, batches and seed:
 
 # %%
 paper_config, tiny_config = bert_config("tiny-paper"), bert_config("tiny")
@@ -278,13 +274,11 @@ if not QUICK:
         "the tiny preset should leave the unigram plateau faster than the paper's architecture"
 
 # %% [markdown]
-# After the same steps on the same batches, the `tiny` preset is further below the unigram
-# plateau; over longer runs the table in `models/bert.py` shows the paper's architecture
-# stalling well above where the `tiny` preset goes.  None of this says the paper was wrong: a
-# 768-wide BERT trained for a million steps is a different regime from a 96-wide one trained
-# for a minute.  It says what a small budget
-# needs: layers that pass gradients straight through (pre-norm), no parameters that slow the
-# start (the head's transform), and nothing that swamps the signal (the lone segment vector).
+# The `tiny` preset is further below the unigram plateau; over longer runs (the table in
+# `models/bert.py`) the paper's architecture stalls well above it.  None of this says the
+# paper was wrong: a 768-wide BERT trained for a million steps is a different regime.  A small
+# budget needs layers that pass gradients straight through (pre-norm), no parameters that slow
+# the start (the head's transform), and nothing that swamps the signal (the segment vector).
 #
 # ## 3. Pretraining the tiny BERT
 #
@@ -375,39 +369,13 @@ if not QUICK:
 # ## 5. Bidirectionality
 #
 # In an encoder, position i attends to every position, so changing a *later* token changes
-# the output at position i.  In GPT the causal mask blocks the future, and position i cannot
-# see it.  We test it directly: change token 16 of a window and compare the outputs at
-# positions 0..15, for the trained BERT and for a GPT of the same size.  (The GPT needs no
-# training: the mask alone decides what a position can see.)
+# the output at position i; in GPT the causal mask blocks the future.  Lesson 10 shows it on a
+# real BERT beside a GPT.  Here we ask whether the trained tiny BERT actually *uses* the
+# right-hand side.
 
-# %%
-LATER = 16
-window = eval_inputs[:1].copy()  # one [CLS] ... [SEP] row
-changed = window.copy()
-z, q = tokenizer.encode("z")[0], tokenizer.encode("q")[0]
-changed[0, LATER] = z if window[0, LATER] != z else q
-
-bert.eval()
-with mt.no_grad():
-    bert_shift = np.abs(bert(changed).numpy() - bert(window).numpy())[0].max(axis=-1)  # per position
-
-mt.manual_seed(SEED)
-gpt = GPT(gpt_config("tiny", vocab_size=tokenizer.vocab_size, context_length=CONTEXT, n_layers=3, d_model=96))
-with mt.no_grad():
-    gpt_shift = np.abs(gpt.hidden_states(changed).numpy() - gpt.hidden_states(window).numpy())[0].max(axis=-1)
-
-print(f"largest change in the output of each position when token {LATER} changes")
-print(f"  BERT: positions 0..{LATER - 1}: {bert_shift[:LATER].min():.2e} to {bert_shift[:LATER].max():.2e};  "
-      f"position {LATER}: {bert_shift[LATER]:.2e}")
-print(f"  GPT : positions 0..{LATER - 1}: {gpt_shift[:LATER].max():.2e};  position {LATER}: {gpt_shift[LATER]:.2e}")
-assert (bert_shift[:LATER] > 1e-4).all(), "in BERT every earlier position should see the later change"
-assert (gpt_shift[:LATER] < 1e-6).all(), "in GPT no earlier position can see a later token"
-assert gpt_shift[LATER] > 1e-4
-
-# %% [markdown]
-# Does the trained BERT actually *use* the right-hand side?  At many held-out `[MASK]`
-# positions we compare the loss with the full window, with everything to the right of the
-# `[MASK]` hidden (replaced by `[MASK]` as well), and with everything to the left hidden.
+# At many held-out `[MASK]` positions we compare the loss with the full window, with
+# everything to the right of the `[MASK]` hidden (replaced by `[MASK]` as well), and with
+# everything to the left hidden.
 
 # %%
 def loss_at_one_mask(hide: str, n_rows: int = 512) -> float:
@@ -437,26 +405,33 @@ if not QUICK:
 # %% [markdown]
 # Hiding either side costs the model several tenths of a nat, so it reads both.
 #
-# ## 6. Why an encoder cannot generate
+# ## Exercises
 #
-# To write text, a model needs p(next token | the tokens so far), to sample from one token
-# at a time.  GPT is trained to provide exactly that.  BERT is not.  Its training always shows
-# it both sides of a gap, and at an ordinary position it sees the very token it would have to
-# predict.  It has learned p(hidden token | everything else), which gives no left-to-right
-# order in which to sample.  (People have tried to sample from BERT anyway, e.g. by
-# repeatedly masking and refilling, without matching a decoder.)  So minitransformer's
-# `BERT.generate` refuses, and its error says what to use instead:
+# 1. `mask_chosen(ids, chosen, mask_id, vocab_size, rng)`: ids (B, T) and a boolean array of
+#    the positions chosen for prediction; return `(inputs, labels)`.  A chosen input becomes
+#    `mask_id` (probability 0.8), a random id below vocab_size (0.1), or stays (0.1), drawn
+#    with `rng`; labels: the original id where chosen, -100 elsewhere.  The checker measures
+#    the three shares and that no other position changed.
+# 2. `mlm_loss(logits, labels)`: logits (B, T, V); the mean of -log softmax(logits)[label] over
+#    the chosen positions only, as a float (checked against `F.cross_entropy`).
+#
+# Solutions: `lessons/solutions/bert.py`.
 
 # %%
-try:
-    bert.generate(np.array([[tokenizer.token_to_id("[CLS]")]]), max_new_tokens=10)
-except TypeError as error:
-    message = str(error)
-    print("TypeError:", message)
-else:
-    raise AssertionError("BERT.generate should refuse")
-assert "cannot generate" in message and "GPT" in message and "T5" in message
+import exercises  # noqa: E402
+from exercises import bert as bert_checks  # noqa: E402
 
+
+def mask_chosen(ids, chosen, mask_id, vocab_size, rng):
+    raise NotImplementedError  # your code: (inputs, labels)
+
+
+def mlm_loss(logits, labels):
+    raise NotImplementedError  # your code: the mean loss over the chosen positions
+
+
+exercises.report("mask_chosen", mask_chosen, bert_checks.check_mask_chosen)
+exercises.report("mlm_loss", mlm_loss, bert_checks.check_mlm_loss)
 print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 
 # %% [markdown]
@@ -465,14 +440,12 @@ print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 # - `minitransformer/objectives/masked_lm.py`: `mask_tokens`, the 15% and 80/10/10 recipe, and
 #   whole-word masking (all the pieces of a word hidden together) for WordPiece vocabularies;
 #   the `MaskedLM` task used above, which trains at 40% and scores at 15%.
-# - `minitransformer/models/bert.py`: the encoder with both the paper's post-norm blocks and
-#   the `tiny` preset's pre-norm ones, the table of what each departure from the paper measured,
-#   the MLM head that reuses the word embeddings as its output layer, the [CLS] pooler and the
-#   classifier used for fine-tuning (lesson 6), and the names that map onto Hugging Face
-#   checkpoints.
+# - `minitransformer/models/bert.py`: post-norm and pre-norm blocks, the table of what each
+#   departure from the paper measured, the MLM head tied to the word embeddings, the [CLS]
+#   pooler and classifier (lesson 6), and the names that map onto Hugging Face checkpoints.
 # - `minitransformer/evaluation.py`: `held_out_report` and the unigram baseline.
 # - `minitransformer/train.py`: the full training loop; `minitransformer/models/demos.py`:
 #   `guess_masks_bert`.
 #
 # Next: lesson 8 puts an encoder and a decoder together (T5) and pretrains them by span
-# corruption.
+# corruption; lesson 10 loads a real pretrained BERT.
