@@ -409,3 +409,21 @@ def test_t5_fills_answer_each_sentinel_of_the_input_once_in_order():
         sentinels = [t for t in written if t in every_sentinel]
         assert sentinels == [3, 4], written  # each of the input's sentinels once, in order, none invented
         assert written.index(4) >= 2 and len(written) - written.index(4) >= 3  # no empty span
+
+
+def test_a_space_before_a_gap_belongs_to_the_hidden_token():
+    """'The [MASK] statement' reads as 'The' [MASK] 'Ġstatement', the way pretraining masks ' return',
+    not 'The' 'Ġ' [MASK]; a character tokenizer, whose space is a token of its own, keeps it."""
+    from minitransformer.models.demos import encode_with_gaps
+    from minitransformer.tokenizers import BPETokenizer, CharTokenizer
+
+    bpe = BPETokenizer(kind="byte")
+    bpe.train("the return statement returns a value " * 20, vocab_size=280,
+              special_tokens=["[MASK]", "<extra_id_0>", "<extra_id_1>"])
+    mask, s0, s1 = (bpe.token_to_id(t) for t in ("[MASK]", "<extra_id_0>", "<extra_id_1>"))
+    assert encode_with_gaps(bpe, "the [MASK] statement") == bpe.encode("the") + [mask] + bpe.encode(" statement")
+    assert encode_with_gaps(bpe, "the [MASK]") == bpe.encode("the") + [mask]
+    assert encode_with_gaps(bpe, "a <extra_id_0> b <extra_id_1>") == bpe.encode("a") + [s0] + bpe.encode(" b") + [s1]
+    assert encode_with_gaps(bpe, "the  [MASK]") == bpe.encode("the ") + [mask]  # only the one space next to it
+    chars = CharTokenizer.from_text("the statement a", special_tokens=["[MASK]"])
+    assert encode_with_gaps(chars, "the [MASK]") == chars.encode("the ") + [chars.token_to_id("[MASK]")]

@@ -12,6 +12,8 @@ A text longer than the model's context is an error, not a silent truncation.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..tensor import no_grad
@@ -24,6 +26,23 @@ def _check_fits(ids: list, model, what: str) -> None:
     if len(ids) > model.config.context_length:
         raise ValueError(f"{what} is {len(ids)} tokens, longer than the model's context of "
                          f"{model.config.context_length}; shorten it")
+
+
+_GAP = re.compile(r" (\[MASK\]|<extra_id_\d+>)")
+
+
+def encode_with_gaps(tokenizer, text: str) -> list:
+    """The ids of `text`, whose [MASK] / <extra_id_N> gaps are read as the special tokens.
+
+    A space just before a gap belongs to what the gap hides.  Byte-level BPE spells a word with
+    its leading space (' return' is the one token 'Ġreturn'), so when pretraining masks ' return'
+    the model sees `The [MASK] statement` as 'The' [MASK] 'Ġstatement'.  Encoding the space on its
+    own would give 'The' 'Ġ' [MASK], an input pretraining never showed, and the guesses become
+    noise.  A tokenizer whose spaces are tokens of their own (CharTokenizer) keeps the space.
+    """
+    if len(tokenizer.encode(" a")) == 1:  # the space is part of the word after it
+        text = _GAP.sub(r"\1", text)
+    return tokenizer.encode(text, allowed_special="all")
 
 
 def sample_gpt(model: GPT, tokenizer, prompt: str, max_new_tokens: int, temperature=0.8, top_k=40, top_p=None,
@@ -72,7 +91,7 @@ def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, tem
     """What T5's decoder writes for `text` (greedy by default), up to its </s>: each sentinel of the
     input answered once, in order (span_structure)."""
     eos = tokenizer.token_to_id("</s>")
-    ids = tokenizer.encode(text, allowed_special="all") + [eos]
+    ids = encode_with_gaps(tokenizer, text) + [eos]
     _check_fits(ids, model, "the input")
     every_sentinel = [i for name, i in tokenizer.special_token_ids.items() if name.startswith("<extra_id_")]
     input_sentinels = [i for i in ids if i in every_sentinel]
@@ -87,7 +106,7 @@ def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, tem
 @no_grad()
 def guess_masks_bert(model: BERT, tokenizer, text: str, top: int = 5) -> list:
     """For each [MASK] in text: the model's `top` guesses as (token, probability), best first."""
-    ids = [tokenizer.token_to_id("[CLS]")] + tokenizer.encode(text, allowed_special="all") + [tokenizer.token_to_id("[SEP]")]
+    ids = [tokenizer.token_to_id("[CLS]")] + encode_with_gaps(tokenizer, text) + [tokenizer.token_to_id("[SEP]")]
     if len(ids) > model.config.context_length:
         raise ValueError(f"the text is {len(ids)} tokens, longer than the model's context of {model.config.context_length}")
     model.eval()
