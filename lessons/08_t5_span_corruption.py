@@ -21,6 +21,12 @@
 # of several tokens rather than BERT's single tokens.  The target holds only the hidden tokens
 # plus one sentinel per span, so it is much shorter than the input, and training is cheap.
 #
+# T5's paper is also a large comparison at matched cost: encoder-decoders against decoder-only
+# and prefix language models, and objectives (language modelling, BERT-style masking,
+# deshuffling, span corruption at several rates and span lengths).  The encoder-decoder with a
+# denoising objective came out best, and span corruption at 15% with spans of 3 did as well as
+# any denoising variant with the shortest targets, the cheapest steps: the recipe T5 kept.
+#
 # Plan:
 # 1. span corruption by hand on the paper's example, then on real text, undone exactly;
 # 2. the statistics of random spans: noise density, span lengths, input and target lengths;
@@ -93,20 +99,18 @@ assert as_words(paper_input) == "Thank you <X> me to your party <Y> week . </s>"
 assert as_words(paper_target) == "<X> for inviting <Y> last </s>"
 
 # %% [markdown]
-# Two differences from the figure.  Both sequences end with `</s>`, the end-of-sequence token,
-# which the figure leaves out.  And our target ends with `</s>` where the figure has a third
-# sentinel `<Z>`.  T5's code builds the target by replacing every run of *kept* tokens with a
-# sentinel, so a text that ends with kept tokens ("week .") gets a final sentinel standing for
-# them.  But the noise masks T5 draws for pretraining (section 2) always end with a hidden
-# span, so in pretraining that final sentinel never occurs; `corrupt_spans` leaves it out
-# always, and `</s>` alone marks the end of the last span.
+# Two differences from the figure.  Both sequences end with `</s>` (end of sequence), which
+# the figure leaves out.  And **our target ends with `</s>` where the figure has `<Z>`**.  In
+# the figure, `<Z>` stands for the kept text after the last hidden span ("week ."): T5's code
+# writes the target by turning every run of *kept* tokens into a sentinel.  The masks T5 draws
+# for pretraining always *end* with a hidden span (section 2 checks it), so there is never
+# kept text after the last span and never a `<Z>`; `corrupt_spans` always writes that form,
+# `<X> ... <Y> ... </s>`, where `</s>` alone says "no more spans".
 #
-# Now real text, with the subword tokenizer of lesson 2 (byte-level BPE trained on the built-in
-# corpus).  As in lesson 7 we give it a **small vocabulary of 300 tokens**, mostly single
-# characters, so that a model trained for a minute sees every token often.  Its special tokens
-# include the sentinels `<extra_id_0>`, `<extra_id_1>`, ... and `</s>`.
-# `objectives.span_corruption` draws a random noise mask the way T5 does and then calls
-# `corrupt_spans`.
+# Now real text, with lesson 2's byte-level BPE and, as in lesson 7, a **small vocabulary of
+# 300 tokens**, mostly single characters; its special tokens include the sentinels
+# `<extra_id_0>`, `<extra_id_1>`, ... and `</s>`.  `objectives.span_corruption` draws a random
+# noise mask the way T5 does, then calls `corrupt_spans`.
 
 # %%
 text = builtin_corpus()
@@ -135,12 +139,10 @@ print("restored:", tokenizer.decode(restored.tolist()))
 assert np.array_equal(restored, ids)
 
 rng = np.random.default_rng(0)
-for _ in range(200):  # and for many random windows of the corpus, not just this sentence
-    start = rng.integers(0, 10_000)
-    window = np.array(tokenizer.encode(text[start:start + 300]))
-    window_input, window_target = span_corruption(window, SENTINEL_IDS, EOS, rng)
-    assert np.array_equal(reconstruct_from_span_corruption(window_input, window_target, SENTINEL_IDS, EOS), window)
-print("span corruption undone exactly on 200 random windows")
+for window in (np.array(tokenizer.encode(text[s:s + 300])) for s in rng.integers(0, 10_000, size=200)):
+    assert np.array_equal(reconstruct_from_span_corruption(*span_corruption(window, SENTINEL_IDS, EOS, rng),
+                                                           SENTINEL_IDS, EOS), window)
+print("span corruption undone exactly on 200 random windows of the corpus")
 
 # %% [markdown]
 # ## 2. How the spans are drawn
@@ -151,16 +153,12 @@ print("span corruption undone exactly on 200 random windows")
 #     noise spans   s = round(n / 3)                  (mean span length: 3)
 #
 # The n noise tokens are cut at random into s non-empty spans, the L - n kept tokens likewise
-# into s runs, and the two alternate, starting with a kept run.  So the *number* of hidden
-# tokens and spans is fixed, and only the lengths and places of the spans are random.  With L =
-# 100: 15 noise tokens in 5 spans.
+# into s runs, and the two alternate, starting with a kept run.  So only the lengths and places
+# of the spans are random.  With L = 100: 15 noise tokens in 5 spans.
 #
 # A random cut of n items into s non-empty parts gives a part of length k with probability
-#
-#     P(k) = C(n - k - 1, s - 2) / C(n - 1, s - 1)
-#
-# (the other s - 1 parts share the remaining n - k items).  We draw 4,000 masks and compare the
-# observed span lengths with this formula.
+# P(k) = C(n - k - 1, s - 2) / C(n - 1, s - 1) (the other s - 1 parts share the remaining n - k
+# items).  We draw 4,000 masks and compare the observed span lengths with this formula.
 
 # %%
 L = 100
@@ -198,9 +196,10 @@ print("span lengths follow the formula; single-token spans are the most common, 
 #
 #     input length  = L - n + s + 1         target length = n + s + 1
 #
-# For L = 100 that is 91 and 21.  The decoder runs on 21 positions, and only those 21 need the
-# output layer over the whole vocabulary.  BERT computes that layer at all 100 positions,
-# although it scores only 15 of them.
+# For L = 100 that is 91 and 21.  The decoder runs on 21 positions, not 100, and the output
+# layer over the whole vocabulary runs there only.  (For BERT it depends on the code: Google's
+# gathers the 15 masked positions before its output layer; Hugging Face's `BertForMaskedLM`
+# and minitransformer's `BERT.mlm` compute it at all 100 and let the loss skip 85; lesson 7.)
 
 # %%
 for L in (20, 64, 100, 512):
@@ -222,15 +221,12 @@ for L in (20, 64, 100, 512):
 # one, starting from the pad token ("teacher forcing"), so all target positions train in one
 # pass, as in GPT.
 #
-# **Pretraining here hides 30%, not 15%.**  As with BERT's 40% in lesson 7: the loss covers only
-# the hidden tokens, so hiding twice as many gives twice the predictions per step, for a little
-# more compute (the target grows; the input, cut to fit the context, does not).  The task
-# trains at `PRETRAINING_NOISE_DENSITY` and always *scores* at the paper's 15%
-# (`task.evaluation_batch`), so its numbers compare with a model trained the paper's way
-# (`task_for(t5, tokenizer, noise_density=0.15)` trains one).
-#
-# The model is T5's `tiny` preset: 2 encoder and 2 decoder layers, width 96, 4 heads, here with
-# a short context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
+# **Pretraining here hides 30%, not 15%.**  As with BERT's 40% in lesson 7: hiding twice as
+# many gives twice the predictions per step, for a little more compute (the target grows).  The
+# task trains at `PRETRAINING_NOISE_DENSITY` and always *scores* at the paper's 15%
+# (`task.evaluation_batch`), so its numbers compare with `noise_density=0.15` training.  The
+# model is T5's `tiny` preset (2 encoder and 2 decoder layers, width 96, 4 heads), with a short
+# context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
 
 # %%
 ids = np.array(tokenizer.encode(text), dtype=np.int64)
@@ -251,11 +247,9 @@ assert span_corruption_lengths(task.window, 0.3)[0] == CONTEXT, "the corrupted w
 assert noise_span_counts(task.window, 0.3)[1] == 4 and noise_span_counts(scoring_window, 0.15)[1] == 2
 
 # %% [markdown]
-# We measure the model on held-out text before and after, with `evaluation.held_out_report`
-# (the same report as lesson 7's): the loss on the hidden text tokens (sentinels and `</s>`
-# left out), beside the **unigram** model that always predicts the training split's token
-# frequencies, and beside the uniform guess, ln V.  What the model learned *from context* is
-# how far it gets below the unigram.
+# We measure the model on held-out text before and after with lesson 7's `held_out_report`: the
+# loss on the hidden text tokens (sentinels and `</s>` left out) beside the **unigram** model
+# (the training split's token frequencies) and ln V.  Context is what takes it below the unigram.
 
 # %%
 counts = unigram_counts(train_ids, tokenizer.vocab_size)
@@ -283,9 +277,8 @@ if not QUICK:
     assert 0.5 < after.gain_over_unigram < 0.9, "the trained model should be below the unigram: it uses context"
 
 # %% [markdown]
-# The trained model is several tenths of a nat below the unigram line (the report prints the
-# gap), so it uses context: it gives the hidden tokens about twice the probability that their
-# frequency alone gives them.  Where does that come from?
+# The trained model is several tenths of a nat below the unigram (the report prints the gap):
+# it gives the hidden tokens about twice the probability their frequency alone gives them.
 #
 # ### What it learns first
 #
@@ -316,10 +309,8 @@ unigram_loss = -np.log(unigram_probabilities(counts))[batch.target_ids]
 is_sentinel = np.isin(batch.target_ids, task.sentinel_ids) & batch.target_mask
 is_end = (batch.target_ids == task.eos_id) & batch.target_mask
 is_text = batch.target_mask & ~is_sentinel & ~is_end
-after_sentinel = np.zeros_like(is_text)
-after_sentinel[:, 1:] = is_sentinel[:, :-1]
-first_position = np.zeros_like(is_text)
-first_position[:, 0] = True
+after_sentinel = np.pad(is_sentinel[:, :-1], ((0, 0), (1, 0)))  # the token just after a sentinel
+first_position = np.broadcast_to(np.arange(is_text.shape[1]) == 0, is_text.shape)
 kinds = {"first sentinel": first_position, "later sentinels": is_sentinel & ~first_position, "</s>": is_end,
          "first token of a span": is_text & after_sentinel, "later tokens of a span": is_text & ~after_sentinel}
 loss_of = {kind: (loss[where].mean(), loss_swapped[where].mean(), unigram_loss[where].mean())
@@ -340,22 +331,17 @@ if not QUICK:
     assert later[1] - later[0] < first[1] - first[0], "later tokens lean less on the encoder than first ones"
 
 # %% [markdown]
-# How to read the table.  First, the **format**: every target starts with `<extra_id_0>`, and
-# the model predicts it with near certainty.  The later sentinels are harder: the model has to
-# guess where a span ends, and the input does not say how long the hidden span was.  And `</s>`
-# costs it many nats, because the model has learned to *count*: T5's recipe gives every window
-# of one length the same number of spans (section 2), every training window here has 4, and
-# these scored windows, cut at the paper's 15%, have 2.  The model is sure a third span
-# follows.  (The report above scores only the hidden text, so this does not touch it.)
-#
-# Then the **later tokens of a span**, far below the unigram, and little worse with another
-# row's input: the decoder has learned to continue the word it is writing, as a language model
-# over the hidden text.  The **first token of a span** gains least, and all of that gain comes
-# from the encoder: with another row's input the model is worse than the unigram there.  This
-# is the part span corruption is really about, and the slowest to learn: the decoder's
-# cross-attention has to learn to pick out the one sentinel it is answering among the input's,
-# and the encoder to gather the text on both sides of it, before either helps.  The real T5
-# trained on about 34 billion tokens, tens of thousands of times what this run reads:
+# How to read the table.  The **format**: every target starts with `<extra_id_0>`, predicted
+# with near certainty.  Later sentinels are harder: the input does not say how long a hidden
+# span was.  `</s>` costs many nats, because the model has learned to *count*: T5's recipe
+# gives every window of one length the same number of spans (section 2); every training window
+# here has 4, these scored windows have 2, and the model is sure a third follows.  (The report
+# above scores only the hidden text.)  The **later tokens of a span** are far below the
+# unigram, and little worse with another row's input: the decoder continues the word it is
+# writing.  The **first token of a span** gains least, all of it from the encoder: with another
+# row's input it is worse than the unigram.  That is what span corruption is really about, and
+# the slowest to learn: cross-attention must pick out the one sentinel being answered, and the
+# encoder gather the text around it.  The real T5 read about 34 billion tokens:
 
 # %%
 tokens_read = steps * config.batch_size * task.window
@@ -367,11 +353,9 @@ if plt is not None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(np.arange(1, steps + 1), losses, lw=0.8)
     ax.axhline(np.log(tokenizer.vocab_size), color="gray", ls=":", label="ln V: a uniform guess")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss (nats per target token)")
-    ax.set_title("Tiny T5, span corruption")
+    ax.set(xlabel="step", ylabel="training loss (nats per target token)", title="Tiny T5, span corruption")
     ax.legend()
-    save_figure(fig, "07_t5_loss.png")
+    save_figure(fig, "08_t5_loss.png")
 else:
     print('(install matplotlib for a figure of the training loss: pip install -e ".[viz]")')
 
@@ -417,13 +401,12 @@ if not QUICK:
     assert too_many >= 0.8 * len(fills), "given fewer sentinels than it was trained on, it counts on"
 
 # %% [markdown]
-# Given the 4 sentinels it was trained on, the model keeps the format.  Given 2, it goes on
-# counting, as the `</s>` row of section 3 predicted.  So `pretrain.fill_spans_t5`, the function
-# behind `generate --model t5`, constrains the decoding (`models/demos.py`, `span_structure`):
-# whenever the model would end a span, by any sentinel or `</s>`, that probability goes to the
-# one that may come next, the next sentinel of the input or, after the last, `</s>`.  The
-# tokens inside the spans stay the model's own.  Each prompt below hides letters of a word
-# ("ret<extra_id_0>" before "statement" is "urn"), so a reader sees at once what fits.
+# Given the 4 sentinels it was trained on, the model keeps the format; given 2, it counts on,
+# as the `</s>` row of section 3 predicted.  So `pretrain.fill_spans_t5` (behind `generate
+# --model t5`) constrains the decoding (`models/demos.py`, `span_structure`): whenever the model
+# would end a span, that probability goes to the one ending that may come next, the input's
+# next sentinel or, after the last, `</s>`.  The tokens inside the spans stay the model's own.
+# Each prompt hides letters of a word ("ret<extra_id_0>" before "statement" is "urn").
 
 # %%
 prompts = ["The ret<extra_id_0> statement is used in a func<extra_id_1>.",
@@ -438,27 +421,44 @@ else:
         assert re.findall(r"<extra_id_\d+>", fill) == re.findall(r"<extra_id_\d+>", prompt) and fill.endswith("</s>")
 
 # %% [markdown]
-# The format is right, by construction.  The fills are not yet the missing words: greedy
-# decoding writes the single most likely token, and at the start of a span, the token section
-# 3 found the model knows least, that is often the most common one, a space, after which ending
-# the span is the model's best guess.  The first tokens of spans are where a longer run, or a
-# bigger model, would improve next; the later tokens of a span are already far below the
-# unigram (the table in section 3).
+# The format is right, by construction.  The fills are not yet the missing words: at the
+# start of a span, where section 3 found the model knows least, greedy decoding often writes
+# the most common token, a space, and then ends the span.  The first tokens of spans are where
+# a longer run, or a bigger model, would improve next.
+#
+# ## Exercises
+#
+# 1. `corrupt(ids, noise_mask, sentinel_ids, eos_id)` -> `(input_ids, target_ids)`: each run of
+#    hidden tokens becomes the next sentinel in the input; the target is each sentinel and the
+#    tokens it hid; both end with `eos_id` (checked against `corrupt_spans` on many masks).
+# 2. `reconstruct(input_ids, target_ids, sentinel_ids, eos_id)`: the inverse, the original ids
+#    (checked against `reconstruct_from_span_corruption`).  Solutions: `lessons/solutions/t5.py`.
 
 # %%
-print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
+import exercises  # noqa: E402
+from exercises import t5 as t5_checks  # noqa: E402
+
+
+def corrupt(ids, noise_mask, sentinel_ids, eos_id):
+    raise NotImplementedError  # your code: (input_ids, target_ids)
+
+
+def reconstruct(input_ids, target_ids, sentinel_ids, eos_id):
+    raise NotImplementedError  # your code
+
+
+exercises.report("corrupt", corrupt, t5_checks.check_corrupt)
+exercises.report("reconstruct", reconstruct, t5_checks.check_reconstruct)
+print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/objectives/span_corruption.py`: `noise_span_counts`, `random_spans_noise_mask`,
-#   `corrupt_spans`, `reconstruct_from_span_corruption`, the padded `span_corruption_batch`, and
-#   the `SpanCorruption` task used above (its window, sentinels and the 30% it trains with).
-# - `minitransformer/models/t5.py`: the encoder, the decoder with cross-attention, `shift_right`
-#   (teacher forcing), `generate` with its two caches per layer, and the list of ways this T5
-#   differs from the original (positions, normalization, activation, the output layer).
-# - `minitransformer/nn/attention.py`: cross-attention, where queries come from the decoder and
-#   keys and values from the encoder.
-# - `minitransformer/evaluation.py`: `held_out_report` and the unigram baseline.
+# - `minitransformer/objectives/span_corruption.py`: the functions above, the padded
+#   `span_corruption_batch`, and the `SpanCorruption` task (window, sentinels, its 30%).
+# - `minitransformer/models/t5.py`: encoder, decoder with cross-attention, `shift_right` (teacher
+#   forcing), `generate` with two caches per layer, and how this T5 differs from the original.
+# - `minitransformer/nn/attention.py`: cross-attention, queries from the decoder, keys and values
+#   from the encoder; `minitransformer/evaluation.py`: `held_out_report` and the unigram.
 #
 # Next: lesson 9 shows what a decoder can do with its context alone: in-context learning.
