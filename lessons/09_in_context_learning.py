@@ -16,20 +16,16 @@
 # from the lines it has already read.  Chan et al. (2022) and Garg et al. (2022) turned this
 # into controlled experiments, and we run a tiny one here:
 #
-# - **pretraining data**: sequences of `x>f(x);` pairs.  Within a sequence the rule f is
-#   fixed; each sequence draws a new f.  No single f helps across sequences, so the only way
-#   to predict f(x) is to infer f from the pairs earlier in the *same* sequence, or from a
-#   short description of the task that some sequences start with;
+# - **pretraining data**: sequences of `x>f(x);` pairs, one rule f per sequence, a new f for
+#   each.  The only way to predict f(x) is to infer f from the earlier pairs of the *same*
+#   sequence, or from the short description of the task that some sequences start with;
 # - **the test**: prompts with k = 0, 1, 2 or 4 solved examples and then a new x, for words x
 #   that never occurred in pretraining, and for two rules that never occurred in it either.
 #
-# Plan:
-# 1. the rules and the data, with a character-level tokenizer;
-# 2. the test: prompts with 0, 1, 2 or 4 solved examples, with or without a task description;
-# 3. pretraining a two-layer GPT for a few hundred steps, and watching the ability appear;
-# 4. accuracy by number of shots, with the weights frozen (we check that they do not change),
-#    including examples that each show only part of the rule, where more shots help;
-# 5. the same effect inside one training sequence: the loss on the n-th answer.
+# Plan: 1. the rules and the data; 2. the test prompts, with or without a task description;
+# 3. pretraining a two-layer GPT, watching the ability appear; 4. accuracy by number of shots
+# with the weights frozen, also with examples that each show only part of the rule, where
+# more shots help; 5. the same effect inside one training sequence.
 #
 # Every claim is checked with `assert`.  Run as a script (`python lessons/09_in_context_learning.py`)
 # or cell by cell as a notebook; `MINITRANSFORMER_QUICK=1` trains for fewer steps.
@@ -69,17 +65,13 @@ lesson_start = time.perf_counter()
 #     ???:kqe>kQe;vjt>vJt;bwa>bWa;lro>lRo;hcz>hCz;emu>eMu;
 #     aBc:kqe>kQe;v4t>v4t;bwa>bWa;lro>lRo;h7z>h7z;emu>eMu;
 #
-# Two things vary.  **The header**: in half of the sequences it names the rule (`aBc:`), the
-# way web text often says what a list is before the list ("Translate English to French:");
-# in the others it is `???:`, no description.  **Digits**: in pretraining, each character of a
-# word is a digit one time in four.  A digit has no capital, so `v4t>v4t` says nothing about
-# the middle position: one example can show only part of the rule, and then the next one is
-# needed.
-#
-# Each character is one token: 26 lowercase letters, 26 capitals, `>`, `;`, the 10 digits, `?`
-# and `:`, with ids in that order.  The library's `CharTokenizer`
-# (`minitransformer/tokenizers/char.py`) is exactly that: one id per character, and a
-# character outside the vocabulary is refused, not guessed.
+# **The header** names the rule (`aBc:`) in half of the sequences, as web text often says what
+# a list is before the list ("Translate English to French:"); in the others it is `???:`.
+# **Digits**: each character of a pretraining word is a digit one time in four.  A digit has
+# no capital, so `v4t>v4t` says nothing about the middle position: one example can show only
+# part of the rule.  Each character is one token (letters, capitals, `>;`, digits, `?:`, in
+# that order): the library's `CharTokenizer` (`tokenizers/char.py`), which refuses a
+# character outside its vocabulary rather than guessing.
 
 # %%
 LOWER, DIGITS = "abcdefghijklmnopqrstuvwxyz", "0123456789"
@@ -138,11 +130,10 @@ assert apply_rule("aBc", "cat") == "cAt" and apply_rule("ABC", "cat") == "CAT" a
 # A GPT learns by predicting every next token: the target sequence is the input shifted by one
 # (lesson 5).  Here the words x are random letters, so no model can predict them.  Their loss
 # would stay at about ln 26 = 3.3 nats whatever the model does, and would only add noise to the
-# gradient.  In our runs, a model trained with the loss on every character sat for hundreds of
-# steps without learning anything.  So we score the predictions that can be learned, the
-# characters of each answer f(x), and give every other position (the header too) the target
-# `IGNORE_INDEX`, which the loss skips.  This is the same trick as for padding, and the same choice the ICL papers
-# above make.
+# gradient (in our runs such a model sat for hundreds of steps without learning anything).  So
+# we score only the characters of each answer f(x), and give every other position (the header
+# too) the target `IGNORE_INDEX`, which the loss skips: the trick used for padding, and the
+# choice the ICL papers above make.
 
 # %%
 ANSWER_OFFSETS = range(4, 7)  # inside "abc>aBc;", the answer letters are characters 4, 5 and 6
@@ -180,16 +171,11 @@ assert (targets != IGNORE_INDEX).sum() == 3 * EXAMPLES_PER_SEQUENCE
 #     k = 1:                    "???:zuh>zUh;mfq>"
 #     k = 2:                    "???:zuh>zUh;ora>oRa;mfq>"
 #
-# The model writes three characters greedily (always its most likely next token), and we count
-# the answer right only if all three match the rule.  Every word in every prompt is a held-out
-# word, and the new word is all letters.  With zero examples and no description, nothing says
-# which rule is meant.  The best any model can do is guess the rule, which is right 1 time in 6
-# for the pretraining rules and never for a rule it has not seen.  With examples, or the
-# description, the rule can be read off the prompt.
-#
-# A third kind of prompt makes every example **partial**: one of its three letters, at random,
-# is a digit ("z4h>z4h;"), so each example leaves one position of the rule open, and only
-# several examples together may pin it down.
+# The model writes three characters greedily, right only if all three match the rule.  Every
+# word is a held-out word; the new word is all letters.  With no example and no description,
+# the best any model can do is guess the rule: right 1 time in 6 for the pretraining rules,
+# never for a rule it has not seen.  **Partial** prompts put a digit in one random position of
+# every example ("z4h>z4h;"), so each example leaves a position of the rule open.
 
 # %%
 def icl_prompt(rule: str, shots: int, rng, described: bool = False, partial: bool = False) -> tuple:
@@ -216,11 +202,10 @@ def accuracy(model, rules, shots: int, n: int, seed: int, **kind) -> tuple:
 # %% [markdown]
 # ## 3. Pretraining a tiny GPT, and watching the ability appear
 #
-# Two layers, four heads, 64 dimensions: about 100k parameters.  The context is one training
-# sequence, 51 characters.  The loop is the one in `minitransformer/train.py` written out:
-# learning-rate warmup then cosine decay, AdamW, gradient clipping.  Every few steps we also
-# run a small one-shot test (100 prompts, pretraining rules, held-out words), to see *when*
-# in-context learning appears.
+# Two layers, four heads, 64 dimensions: about 100k parameters; the context is one training
+# sequence, 51 characters.  The loop is `minitransformer/train.py`'s core written out (warmup
+# then cosine decay, AdamW, gradient clipping).  Every few steps a small one-shot test (100
+# prompts, pretraining rules, held-out words) shows *when* in-context learning appears.
 
 # %%
 mt.manual_seed(SEED)
@@ -324,21 +309,15 @@ print("weights unchanged by the test:", unchanged)
 assert unchanged, "in-context learning must not change a single weight"
 
 # %% [markdown]
-# A few of the model's answers for the held-out rules.  Zero-shot it falls back on a rule it
-# knows, because nothing in the prompt says otherwise.  With one example it follows the rule
-# of the prompt, a rule it never saw in pretraining.
+# Some answers for the held-out rules: zero-shot the model falls back on a rule it knows; with
+# one example it follows the prompt's rule, never seen in pretraining.  Then the claims (quick
+# mode, 200 steps, asks less, but the effect must already be large).
 
 # %%
 for k in (0, 1, 2):
     for prompt, answer, written in transcripts[k][:3]:
         verdict = "right" if written == answer else f"wrong, the rule gives {answer}"
         print(f"  {k} shot{'s' if k != 1 else ' '}  {prompt:>32}{written}   ({verdict})")
-
-# %% [markdown]
-# The claims, checked.  In quick mode the model has trained for only 200 steps, so we ask
-# less of it, but the effect must already be large.
-
-# %%
 if QUICK:
     assert seen[4] >= seen[0] + 0.5, f"examples in the prompt should help: {seen[0]:.0%} -> {seen[4]:.0%}"
     assert unseen[4] >= unseen[0] + 0.5, f"also for unseen rules: {unseen[0]:.0%} -> {unseen[4]:.0%}"
@@ -357,19 +336,17 @@ else:
 print("few-shot beats zero-shot, with frozen weights; with partial examples, each shot helps")
 
 # %% [markdown]
-# The held-out rules are the striking column.  The model has not memorized six rules with
-# the prompt only choosing among them (*task recognition*).  It learned a procedure, "copy
-# the capitalization of the examples", which also works for patterns it never saw (*task
-# learning*; Pan et al., 2023, separate the two).  Large language models do both, and telling
-# them apart is an active research question.
+# The held-out rules are the striking column.  The model has not memorized six rules for the
+# prompt to choose among (*task recognition*); it learned a procedure, "copy the capitalization
+# of the examples", which works for patterns it never saw (*task learning*; Pan et al., 2023,
+# separate the two).  Large language models do both; telling them apart is open research.
 #
 # **More shots help when one example is not enough.**  With full examples one shot pins the
-# rule down, so 1, 2 and 4 shots all score near 100%.  With partial examples the last column
+# rule down: 1, 2 and 4 shots all score near 100%.  With partial examples the last column
 # climbs shot by shot: one example leaves a position open, two only if they hide the same one,
 # four almost never.  In brackets, a reader that knows the six pretraining rules and picks one
-# of those that fit every example (above one half at one shot, as some pairs of visible
-# positions fit only one rule).  The model is a little below it at one shot and close to it
-# from two shots on.
+# that fits every example (above one half at one shot: some pairs of visible positions fit
+# only one rule); the model is a little below it at one shot, close from two on.
 #
 # **Zero-shot with a task description.**  The lecture's zero-shot prompt says what to do,
 # "Translate English to French:"; here the header does.  With `aBc:` in front, zero examples
@@ -379,13 +356,11 @@ print("few-shot beats zero-shot, with frozen weights; with partial examples, eac
 #
 # ## 5. The same effect inside one sequence
 #
-# There is a second way to see in-context learning, which Olsson et al. (2022) used for real
-# language models: measure the loss on the n-th answer of a training-style sequence (here with
-# no description and no digits).  For the first answer the model has no example yet.  It can
-# only spread its bets over the six rules, which costs ln 6 = 1.79 nats per answer, or 0.60
-# per letter.  From the second answer on, the
-# earlier pairs reveal the rule, and the loss should drop to near zero.  The untrained model,
-# for comparison, is at about ln 66 = 4.2 nats (66 characters) for every answer letter.
+# Olsson et al. (2022) saw ICL in real language models as the loss on the n-th answer of a
+# sequence (here with no description and no digits).  For the first answer the model can only
+# spread its bets over the six rules: ln 6 = 1.79 nats per answer, 0.60 per letter.  From the
+# second on, the earlier pairs reveal the rule and the loss should drop to near zero.  The
+# untrained model is at about ln 66 = 4.2 nats (66 characters) for every answer letter.
 
 # %%
 def loss_by_example(model, sequences) -> np.ndarray:
@@ -446,20 +421,43 @@ else:
     fig.tight_layout()
     save_figure(fig, "09_in_context_learning.png")
 
-print(f"lesson ran in {time.perf_counter() - lesson_start:.0f} s")
+# %% [markdown]
+# ## Exercises
+#
+# 1. `few_shot_prompt(task, shots, query)`: the prompt for a real GPT-2 in
+#    `minitransformer/pretrained/in_context.py`: the task's instruction, then `shots` solved
+#    examples one per line ("France: Paris"), then the query and a colon ("Italy:").  Checked
+#    against the library's on its three tasks.
+# 2. `rules_that_fit(pairs, rules)`: the rules (in the order given) that turn every x into its
+#    y, for pairs like `("c4t", "C4t")`: section 4's "best possible" reader.  A digit stays a
+#    digit under every rule.  Solutions: `lessons/solutions/in_context.py`.
+
+# %%
+import exercises  # noqa: E402
+from exercises import in_context as in_context_checks  # noqa: E402
+
+
+def few_shot_prompt(task, shots, query):
+    raise NotImplementedError  # your code
+
+
+def rules_that_fit(pairs, rules):
+    raise NotImplementedError  # your code
+
+
+exercises.report("few_shot_prompt", few_shot_prompt, in_context_checks.check_few_shot_prompt)
+exercises.report("rules_that_fit", rules_that_fit, in_context_checks.check_rules_that_fit)
+print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 
 # %% [markdown]
 # ## What to read next
 #
-# - `minitransformer/models/gpt.py`: `GPT.generate`, the loop that wrote the answers above,
-#   with its key/value cache: each new character costs one position of work, not a
-#   re-reading of the whole prompt.
-# - `minitransformer/models/generation.py`: greedy decoding (used here) and sampling with
-#   temperature, top-k and top-p.
-# - `minitransformer/train.py`: the full training loop (checkpoints, evaluation, resuming),
-#   of which section 3 is the core.
-# - `minitransformer/nn/attention.py`: the heads that carry each example's pattern forward
-#   to the new word.  Lesson 3 explains how attention moves information between positions.
+# - `minitransformer/models/gpt.py`: `GPT.generate`, which wrote the answers above, with its
+#   key/value cache (each new character costs one position of work, not the whole prompt);
+#   `models/generation.py`: greedy decoding and sampling (temperature, top-k, top-p).
+# - `minitransformer/train.py`: the full training loop, of which section 3 is the core.
+# - `minitransformer/nn/attention.py`: the heads that carry each example's pattern forward to
+#   the new word (lesson 3); `pretrained/in_context.py`: prompting a real GPT-2.
 #
 # Further reading: Brown et al. (2020) for few-shot prompting; Chan et al. (2022) on which
 # properties of the data make in-context learning appear; Olsson et al. (2022) on induction
