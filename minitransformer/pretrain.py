@@ -17,7 +17,7 @@ import numpy as np
 from . import checkpoint
 from .corpus import read_corpus, split_train_val
 from .evaluation import HeldOutReport, held_out_report, unigram_counts
-from .models import build_model, model_type, model_type_of
+from .models import MODEL_TYPES, build_model, model_type, model_type_of
 from .models.demos import fill_spans_t5, guess_masks_bert, sample_gpt  # re-exported: the demos
 from .models.size import config_from_dict
 from .objectives import task_class_for
@@ -115,9 +115,16 @@ def make_task(kind: str, model, tokenizer):
     return task_class_for(model_type(kind)[0]).from_model(model, tokenizer)
 
 
+def default_steps_by_model() -> dict:
+    """{"gpt": 1500, "bert": 2500, ...}: the steps `pretrain` takes for each model type unless told."""
+    return {kind: task_class_for(model_type(kind)[0]).default_steps for kind in sorted(MODEL_TYPES)}
+
+
 def train_config(kind: str, **given) -> TrainConfig:
-    """TrainConfig with the learning rate that suits the model type's task, unless `given` sets one."""
-    return TrainConfig(**{"lr": task_class_for(model_type(kind)[0]).default_lr, **given})
+    """TrainConfig with the learning rate and step count that suit the model type's task, unless
+    `given` sets them."""
+    task_class = task_class_for(model_type(kind)[0])
+    return TrainConfig(**{"lr": task_class.default_lr, "steps": task_class.default_steps, **given})
 
 
 def pretrain(model, task, tokenizer, train_ids, val_ids, config: TrainConfig, out_dir, preset: str,

@@ -212,3 +212,12 @@ def test_training_in_a_worker_thread(tmp_path, corpus):
     thread.start()
     thread.join()
     assert outcome["code"] == 0
+
+
+def test_each_model_type_has_its_own_default_steps_and_a_given_value_wins():
+    from minitransformer.pretrain import default_steps_by_model, train_config
+
+    steps = default_steps_by_model()
+    assert steps["gpt"] == 1500 and steps["bert"] > steps["gpt"]  # MLM learns only from the tokens it hides
+    for kind, n in steps.items():
+        assert train_config(kind).steps == n and train_config(kind, steps=7).steps == 7

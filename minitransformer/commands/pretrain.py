@@ -14,7 +14,8 @@ from ..models import MODEL_TYPES
 from ..models.size import check_batch_fits
 from ..objectives import task_for
 from ..plotting import plot_png
-from ..pretrain import load_tokenizer, load_trained, new_model, pretrain, split_corpus, task_tokenizer, train_config
+from ..pretrain import (default_steps_by_model, load_tokenizer, load_trained, new_model, pretrain, split_corpus,
+                        task_tokenizer, train_config)
 from ..safetensors import CheckpointError
 from ..train import TrainConfig
 from .values import fraction, non_negative_float, non_negative_int, positive_float, positive_int
@@ -42,7 +43,8 @@ def add_train_options(p: argparse.ArgumentParser, defaults: TrainConfig) -> None
     def flag(name: str, help: str):
         p.add_argument(f"--{name.replace('_', '-')}", type=TRAIN_FLAG_TYPES[name], default=None, help=help)
 
-    flag("steps", f"optimizer steps (default {defaults.steps})")
+    steps = ", ".join(f"{kind} {n}" for kind, n in default_steps_by_model().items())
+    flag("steps", f"optimizer steps (default: each model's own, {steps})")
     flag("batch_size", f"sequences per step (default {defaults.batch_size})")
     flag("lr", "peak learning rate (default: 3e-3)")
     flag("min_lr", "final learning rate after cosine decay (default: lr / 10)")

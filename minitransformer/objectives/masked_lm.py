@@ -180,6 +180,10 @@ class MaskedLM(PretrainingTask):
     def tokenizer_special_tokens(cls, context_length: int) -> list:
         return list(BERT_SPECIAL_TOKENS)  # [PAD] [UNK] [CLS] [SEP] [MASK]
     default_lr = 3e-3  # measured better than 1e-3 for the paper's post-norm BERT too (see models/bert.py)
+    # a masked LM learns only from the tokens it hides (40% here, against every token for GPT), and
+    # held-out masked NLL kept falling steeply after GPT's 1500 steps: 0.93 nats below the unigram at
+    # 1500, 1.55 at 2500 (the default run on the built-in corpus)
+    default_steps = 2500
     demo_text = "The [MASK] statement is used to [MASK] a value."
 
     @classmethod

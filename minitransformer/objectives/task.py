@@ -17,6 +17,7 @@ The command line (`pretrain`, `generate`) asks the rest, again without naming a 
     Task.model_class         the model this objective pretrains (GPT, BERT or T5)
     Task.special_tokens      the special tokens the tokenizer must have
     Task.default_lr          the peak learning rate that trains it well here
+    Task.default_steps       how many optimizer steps `pretrain` takes unless told
     Task.demo_text           the text the demos feed the model
     Task.from_model(model, tokenizer)   the task for this model's sizes and this tokenizer's ids
     Task.config_overrides(tokenizer)    model config fields that depend on the tokenizer
@@ -41,6 +42,7 @@ class PretrainingTask:
     model_class: type
     special_tokens: tuple = ()
     default_lr: float = 3e-3
+    default_steps: int = 1500
     demo_text: str = ""
 
     @classmethod
