@@ -3,9 +3,9 @@
 #
 # Lessons 5 to 9 pretrained tiny models for a minute or two.  This lesson loads a real one:
 # **all-MiniLM-L6-v2**, a 6-layer BERT that others pretrained on far more text than a laptop
-# could read.  It was made by distilling a larger pretrained model into a small one (MiniLM,
-# Wang et al., 2020), then trained by sentence-transformers on about a billion sentence pairs,
-# so that sentences with similar meanings get similar vectors.  minitransformer reads its
+# could read.  It descends from MiniLM (Wang et al., 2020), a small BERT distilled from a
+# larger pretrained one, and was then trained by sentence-transformers on about a billion
+# sentence pairs, so that sentences with similar meanings get similar vectors.  minitransformer reads its
 # Hugging Face files into the same `BERT` class as lesson 7's (`minitransformer/pretrained/`).
 #
 # The lecture names **three things pretraining gives**, and each has a lesson:
@@ -23,7 +23,8 @@
 # Plan:
 # 1. the model and the sizes of the paper's BERTs;
 # 2. sentence pairs: segment embeddings and next-sentence prediction;
-# 3. static against contextual vectors: the word "record" in four sentences;
+# 3. static against contextual vectors: the word "record" in four sentences; context from
+#    both sides; sentence vectors;
 # 4. pretrain once, fine-tune many times: MiniLM against a random start;
 # 5. why an encoder cannot generate.
 #
@@ -39,7 +40,7 @@ import numpy as np
 
 import minitransformer as mt
 from minitransformer.finetune import ExampleEncoder, acceptability_splits, classifier_for, finetune
-from minitransformer.models import BERT
+from minitransformer.models import BERT, GPT, gpt_config
 from minitransformer.models.bert import bert_config
 from minitransformer.pretrained import embed, load_pretrained
 from minitransformer.pretrained.common import PretrainedNotInstalledError
@@ -101,6 +102,7 @@ if have_minilm("the count checked against MiniLM"):
     print(f"\nall-MiniLM-L6-v2: {c.n_layers} layers, width {c.d_model}, {c.n_heads} heads, "
           f"{weights_without_mlm_head(minilm) / 1e6:.1f}M weights")
     assert bert_weights(c) == weights_without_mlm_head(minilm)
+    assert 0.5 < c.vocab_size * c.d_model / bert_weights(c) < 0.55  # the word embeddings: half of it
     sizes["all-MiniLM-L6-v2"] = c
 for name, c in sizes.items():
     print(f"{name:17} {c.n_layers:2d} layers x {c.d_model:4d} wide: {bert_weights(c) / 1e6:5.1f}M weights")
@@ -187,6 +189,27 @@ if have_minilm("section 3"):
 # nouns likewise (the printed ranges).  Nobody told the model about parts of speech; it found
 # them useful for predicting text.
 #
+# Context flows both ways.  In an encoder position i attends to every position, so changing
+# a *later* word changes the vectors of all the earlier ones; in a GPT the causal mask blocks
+# the future.  We change the last word of a sentence and measure how far each earlier
+# position's hidden state moves, in MiniLM and in a GPT (an untrained one: the mask alone
+# decides what a position can see).
+
+# %%
+if have_minilm("the bidirectionality test"):
+    window = tokenizer.encode_batch(["the cat sat on the mat"]).input_ids[:, :-1]  # [CLS] the cat ... mat
+    changed = window.copy()
+    changed[0, -1] = tokenizer.convert_tokens_to_ids(["sofa"])[0]
+    mt.manual_seed(0)
+    gpt = GPT(gpt_config("tiny", vocab_size=minilm.config.vocab_size, context_length=16, n_layers=2, d_model=64))
+    with mt.no_grad():
+        bert_shift = np.abs(minilm(changed).numpy() - minilm(window).numpy())[0, :-1].max(axis=-1)
+        gpt_shift = np.abs(gpt.hidden_states(changed).numpy() - gpt.hidden_states(window).numpy())[0, :-1].max(axis=-1)
+    print(f"mat -> sofa: the earlier positions' hidden states move by {bert_shift.min():.2f} to {bert_shift.max():.2f} "
+          f"in MiniLM, by at most {gpt_shift.max():.1e} in a GPT")
+    assert (bert_shift > 1e-2).all() and (gpt_shift < 1e-6).all()
+
+# %% [markdown]
 # sentence-transformers turns the hidden states of a whole sentence into one vector by
 # averaging them over the real tokens (**mean pooling**) and scaling the average to length 1
 # (`pretrained.embed`; the exercises below rebuild it).  Similar sentences then get a large
@@ -259,8 +282,8 @@ if have_minilm("section 4"):
 # label.  Word order is exactly what pretraining taught MiniLM and what a random network would
 # have to discover from 256 examples.  This is "pretrain once, fine-tune many times": the
 # costly pretraining is done once, by somebody else, and each new task is a short run like
-# this one.  (`python -m minitransformer finetune --pretrained all-MiniLM-L6-v2` is the same from
-# the command line, on the whole training split; `--init random` for the comparison.)
+# this one.  (From the command line: `python -m minitransformer finetune --pretrained
+# all-MiniLM-L6-v2`, `--init random` for the comparison; it uses lesson 6's learning rates.)
 #
 # ## 5. Why an encoder cannot generate
 #
@@ -283,8 +306,6 @@ except TypeError as error:
 else:
     raise AssertionError("BERT.generate should refuse")
 assert "cannot generate" in message and "GPT" in message and "T5" in message
-
-print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 
 # %% [markdown]
 # ## Exercises
@@ -315,6 +336,7 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
 
 report("cosine_similarity", cosine_similarity, pretrained_checks.check_cosine_similarity)
 report("mean_pool", mean_pool, pretrained_checks.check_mean_pool)
+print(f"\nlesson ran in {time.perf_counter() - lesson_start:.0f} s")
 
 # %% [markdown]
 # ## What to read next
