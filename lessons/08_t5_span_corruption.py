@@ -1,25 +1,23 @@
 # %% [markdown]
 # # Lesson 8: pretraining an encoder-decoder: T5 and span corruption
 #
-# Lesson 7's BERT reads both sides of a gap but cannot write text.  A GPT writes text but reads
-# only the left side.  An **encoder-decoder** has both parts.  The encoder reads an input with
-# full bidirectional attention, like BERT.  The decoder writes an output left to right, like
-# GPT, and through **cross-attention** each decoder position looks at everything the encoder
-# read.  That is the shape of a translation model, and T5 (Raffel et al., 2020) uses it for
-# every task, each written as "text in, text out".
+# Lesson 7's BERT reads both sides of a gap but cannot write text; a GPT writes text but reads
+# only the left side.  An **encoder-decoder** has both: the encoder reads an input with full
+# bidirectional attention, like BERT; the decoder writes an output left to right, like GPT,
+# and through **cross-attention** each decoder position looks at everything the encoder read.
+# That is the shape of a translation model, and T5 (Raffel et al., 2020) uses it for every
+# task, each written as "text in, text out".
 #
-# T5's pretraining task is **span corruption**.  Pick about 15% of the tokens, in contiguous
-# spans of 3 tokens on average.  Replace each span in the input by one *sentinel* token, and
-# make the target the list of hidden spans, each introduced by its sentinel.  The paper's
-# figure:
+# T5's pretraining task is **span corruption**: pick about 15% of the tokens, in spans of 3 on
+# average, replace each span in the input by one *sentinel* token, and make the target the
+# hidden spans, each introduced by its sentinel.  The paper's figure:
 #
 #     original: Thank you for inviting me to your party last week .
 #     input:    Thank you <X> me to your party <Y> week .
 #     target:   <X> for inviting <Y> last <Z>
 #
-# The encoder sees the corrupted text, and the decoder learns to write what is missing, spans
-# of several tokens rather than BERT's single tokens.  The target holds only the hidden tokens
-# plus one sentinel per span, so it is much shorter than the input, and training is cheap.
+# The decoder learns to write what is missing, spans of several tokens rather than BERT's
+# single tokens; the target holds only those plus one sentinel per span, so it is short.
 #
 # T5's paper is also a large comparison at matched cost: encoder-decoders against decoder-only
 # and prefix language models, and objectives (language modelling, BERT-style masking,
@@ -27,11 +25,9 @@
 # denoising objective came out best, and span corruption at 15% with spans of 3 did as well as
 # any denoising variant with the shortest targets, the cheapest steps: the recipe T5 kept.
 #
-# Plan:
-# 1. span corruption by hand on the paper's example, then on real text, undone exactly;
-# 2. the statistics of random spans: noise density, span lengths, input and target lengths;
-# 3. pretraining a tiny T5 on the built-in corpus, measured on held-out text against a model
-#    that knows only which tokens are common, and what it learns first;
+# Plan: 1. span corruption by hand on the paper's example, then on real text, undone exactly;
+# 2. the statistics of random spans; 3. pretraining a tiny T5, measured on held-out text
+# against a model that knows only which tokens are common, and what it learns first;
 # 4. (full mode) watching it fill in spans.
 #
 # Every claim is checked with `assert`.  Run as a script (`python lessons/08_t5_span_corruption.py`)
@@ -73,9 +69,8 @@ lesson_start = time.perf_counter()
 # ## 1. Span corruption, by hand and at random
 #
 # `objectives.corrupt_spans(ids, noise_mask, sentinel_ids, eos_id)` does the rewriting for a
-# given noise mask (True = hide this token).  To see exactly the paper's figure, we give it a
-# vocabulary of whole words, so that one token is one word, and mark "for inviting" and "last"
-# by hand.
+# given noise mask (True = hide this token).  For exactly the paper's figure, we give it a
+# vocabulary of whole words and mark "for inviting" and "last" by hand.
 
 # %%
 words = "Thank you for inviting me to your party last week .".split()
@@ -128,10 +123,9 @@ print("target:", tokenizer.decode(target.tolist()))
 print(f"lengths: original {len(ids)}, input {len(corrupted)}, target {len(target)}")
 
 # %% [markdown]
-# Input and target together still hold the whole text: each sentinel in the input marks the
-# place where the span that follows the same sentinel in the target belongs.
-# `reconstruct_from_span_corruption` puts the spans back.  A model that wrote the target
-# perfectly would therefore have recovered the text exactly.
+# Input and target together still hold the whole text: each sentinel in the input marks where
+# the span after the same sentinel in the target belongs, and `reconstruct_from_span_corruption`
+# puts the spans back.  A model that wrote the target perfectly would have recovered the text.
 
 # %%
 restored = reconstruct_from_span_corruption(corrupted, target, SENTINEL_IDS, EOS)
@@ -213,13 +207,11 @@ for L in (20, 64, 100, 512):
 # %% [markdown]
 # ## 3. Pretraining a tiny T5
 #
-# The `SpanCorruption` task (`minitransformer/objectives/span_corruption.py`) cuts windows from
-# the corpus, corrupts each with its own random mask, and pads the batch.  Corruption shortens
-# the input (each span becomes one sentinel), so the window is the longest one whose corrupted
-# input still fits the context (`task.window`).  The loss is the decoder's cross-entropy on the
-# target (padding ignored).  During training the decoder is fed the target shifted right by
-# one, starting from the pad token ("teacher forcing"), so all target positions train in one
-# pass, as in GPT.
+# The `SpanCorruption` task (`objectives/span_corruption.py`) cuts windows from the corpus,
+# corrupts each with its own mask and pads the batch; the window is the longest whose corrupted
+# input fits the context (`task.window`).  The loss is the decoder's cross-entropy on the
+# target, fed the target shifted right by one from the pad token ("teacher forcing"), so all
+# target positions train in one pass, as in GPT.
 #
 # **Pretraining here hides 30%, not 15%.**  As with BERT's 40% in lesson 7: hiding twice as
 # many gives twice the predictions per step, for a little more compute (the target grows).  The
