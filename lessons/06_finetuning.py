@@ -258,12 +258,13 @@ if not QUICK:
 #
 # `finetune` runs that loop and measures, after each epoch, the task loss and the LM loss
 # apart, and the accuracy on the validation and held-out examples.  One run could be lucky, so
-# each start is fine-tuned with several seeds (a different head initialization and example
-# order each).
+# each start is fine-tuned with five seeds (a different head initialization and example order
+# each; for the random start also different random weights), for two epochs each (the
+# `finetune` command's default is three; two keep this lesson short).
 
 # %%
-epochs = 2 if QUICK else 3
-seeds = {"pretrained": [0] if QUICK else [0, 1], "random": [0]}
+epochs = 2
+seeds = {"pretrained": [0] if QUICK else [0, 1, 2, 3, 4], "random": [0] if QUICK else [0, 1, 2, 3, 4]}
 runs = {"pretrained": [], "random": []}
 for init in runs:
     for seed in seeds[init]:
@@ -282,18 +283,23 @@ for init, results in runs.items():
     final = np.array([r["accuracy"] for r in results])
     chosen = np.array([r["best_accuracy"] for r in results])
     summary[init] = final
-    print(f"  {init:10}: last epoch {', '.join(f'{a:.3f}' for a in final)}  (mean {final.mean():.3f}); "
-          f"chosen on validation {', '.join(f'{a:.3f}' for a in chosen)}")
+    print(f"  {init:10}: last epoch {', '.join(f'{a:.3f}' for a in final)}  "
+          f"(mean {final.mean():.3f} +- {final.std():.3f}); chosen on validation {', '.join(f'{a:.3f}' for a in chosen)}")
 
 # %% [markdown]
 # The pretrained network learns the task with every seed.  The randomly initialized one does
-# not get off the ground: it ends up giving (nearly) every held-out example the same label,
-# which scores 50% on this balanced test set.  Ten words and one bit of feedback per example
-# are not enough to learn English word order from scratch in three epochs of SGD.  The
+# not get off the ground: its held-out accuracy stays at 50%, a coin toss on this balanced test
+# set, whichever labels it hands out (the counts below).  Ten words and one bit of feedback per example
+# are not enough to learn English word order from scratch in two epochs of SGD.  The
 # pretrained network already knows which way English runs, and fine-tuning only has to
-# connect that knowledge to the head.  The worst pretrained seed beats the random one by more
-# than ten standard errors of the held-out set, so no luck in the choice of held-out examples
-# could reverse the comparison.
+# connect that knowledge to the head.  The worst pretrained seed beats the best random one by
+# more than six standard errors of the held-out set, so no luck in the choice of held-out
+# examples could reverse the comparison.
+#
+# Validation accuracy runs higher than held-out accuracy for the pretrained runs: the validation
+# passages come from the 90% of the corpus that pretraining read, the held-out ones from the 10%
+# it never saw.  That is why the validation split only *chooses* (an epoch, here) and the
+# held-out split alone is *reported*.
 #
 # The curves tell the same story through the two parts of the loss.  The task loss of the
 # pretrained runs falls from log 2 in the first epoch; the random runs' stays at log 2, the
@@ -324,14 +330,13 @@ for pretrained_run, random_run in zip(runs["pretrained"], runs["random"]):
 if not QUICK:
     assert summary["pretrained"].min() > 0.70, "the pretrained model should learn the task, with every seed"
     assert summary["random"].max() < 0.55, "from scratch, the same budget should not learn it"
-    assert summary["pretrained"].min() > summary["random"].max() + 10 * standard_error, "by a wide margin"
+    assert summary["pretrained"].min() > summary["random"].max() + 6 * standard_error, "by a wide margin"
     for run in runs["pretrained"]:
+        assert run["history"][-1]["val_accuracy"] > run["history"][-1]["test_accuracy"], "pretraining read these"
         assert run["history"][-1]["task_loss"] < 0.5 < run["history"][0]["task_loss"] < math.log(2) + 0.02
         assert run["best_accuracy"] > 0.70
     for run in runs["random"]:
         assert all(abs(epoch["task_loss"] - math.log(2)) < 0.02 for epoch in run["history"]), "a coin toss"
-        counts = np.bincount(predicted_labels(run["classifier"], test_data), minlength=2)
-        assert counts.max() >= 0.9 * len(test_data), "from scratch, it should not have learned the task"
 
 if plt is None:
     print('(install matplotlib for a figure of the runs: pip install -e ".[viz]")')
@@ -429,12 +434,46 @@ assert after < scratch - 0.5, "it should remain a far better language model than
 #     python -m minitransformer finetune --checkpoint runs/gpt/checkpoint.safetensors --init random
 #     python -m minitransformer finetune --checkpoint runs/gpt/checkpoint.safetensors --task my_data.csv
 #
+# ## Exercises
+#
+# Write each function and run its cell (solutions: `lessons/solutions/finetuning.py`).
+# 1. `sgd_momentum(weights, gradients, lr, momentum)`: apply the update of section 4 once per
+#    gradient in the list (the first velocity is the first gradient, as in PyTorch) and return
+#    the weights after each step.
+# 2. `gpt1_loss(task_logits, labels, lm_logits, ids, lm_weight)`: section 3's loss, the task's
+#    cross-entropy plus lm_weight times the next-token cross-entropy of the same text.
+# 3. `chosen_epoch(history)`: from `finetune`'s per-epoch history, the epoch with the best
+#    validation accuracy (the first of equals) and the held-out accuracy to report for it.
+
+# %%
+from exercises import report  # noqa: E402
+from exercises import finetuning as finetuning_checks  # noqa: E402
+
+
+def sgd_momentum(weights, gradients, lr, momentum):
+    raise NotImplementedError  # your code
+
+
+def gpt1_loss(task_logits, labels, lm_logits, ids, lm_weight):
+    raise NotImplementedError  # your code
+
+
+def chosen_epoch(history):
+    raise NotImplementedError  # your code
+
+
+report("sgd_momentum", sgd_momentum, finetuning_checks.check_sgd_momentum)
+report("gpt1_loss", gpt1_loss, finetuning_checks.check_gpt1_loss)
+report("chosen_epoch", chosen_epoch, finetuning_checks.check_chosen_epoch)
+
+# %% [markdown]
 # ## What to read next
 #
 # - `minitransformer/finetune.py`: `GPTClassifier` (the head on the last token, and the loss
 #   with `GPT1_LM_WEIGHT`), `BERTClassifier` (BERT's head on the `[CLS]` position),
-#   `BPEExampleEncoder` (how examples become padded batches), `finetune` (the SGD loop) and
-#   `acceptability_task`.
+#   `BPEExampleEncoder` (how examples become padded batches) and `acceptability_splits`.
+# - `minitransformer/finetune_loop.py`: `finetune`, the SGD loop: the head's own learning rate,
+#   the linear decay, and the per-epoch log of both losses and both accuracies.
 # - `minitransformer/optim/sgd.py`: SGD with momentum, in PyTorch's form.
 # - `minitransformer/train.py` and `minitransformer/checkpoint.py`: the pretraining loop and
 #   the checkpoint file it writes.
