@@ -11,8 +11,8 @@
 # The lecture names **three things pretraining gives**, and each has a lesson:
 #
 # 1. **representations of language**: vectors that already encode what a word means *here*.
-#    Lesson 7 showed a tiny BERT using both sides of a gap; sections 2 and 3 below show a real
-#    one giving the same word different vectors in different sentences, and sentence vectors;
+#    Lesson 7 showed a tiny BERT using both sides of a gap; section 3 below shows a real one
+#    giving the same word different vectors in different sentences, and sentence vectors;
 # 2. **parameter initializations**: a starting point from which a labelled task is learned
 #    with little data and plain SGD.  Lesson 6 fine-tuned our own tiny pretrained models;
 #    section 4 fine-tunes the real MiniLM, against the same network started at random;
