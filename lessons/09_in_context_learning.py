@@ -58,9 +58,8 @@ lesson_start = time.perf_counter()
 #     abc -> abc   (copy)        abc -> ABC   (all caps)     abc -> Abc   (capitalize the first)
 #     abc -> aBc                 abc -> abC                  abc -> ABc   ...
 #
-# There are 2^3 = 8 rules.  Pretraining sees six.  Two, `aBC` and `AbC`, are kept for the test
-# only, and so is a fifth of the words.  A pretraining sequence is a four-character header and
-# six pairs under one rule:
+# There are 2^3 = 8 rules.  Pretraining sees six; `aBC` and `AbC` are kept for the test, and so
+# is a fifth of the words.  A pretraining sequence is a four-character header and six pairs:
 #
 #     ???:kqe>kQe;vjt>vJt;bwa>bWa;lro>lRo;hcz>hCz;emu>eMu;
 #     aBc:kqe>kQe;v4t>v4t;bwa>bWa;lro>lRo;h7z>h7z;emu>eMu;
@@ -127,13 +126,11 @@ assert apply_rule("aBc", "cat") == "cAt" and apply_rule("ABC", "cat") == "CAT" a
 # %% [markdown]
 # ### The training targets
 #
-# A GPT learns by predicting every next token: the target sequence is the input shifted by one
-# (lesson 5).  Here the words x are random letters, so no model can predict them.  Their loss
-# would stay at about ln 26 = 3.3 nats whatever the model does, and would only add noise to the
-# gradient (in our runs such a model sat for hundreds of steps without learning anything).  So
-# we score only the characters of each answer f(x), and give every other position (the header
-# too) the target `IGNORE_INDEX`, which the loss skips: the trick used for padding, and the
-# choice the ICL papers above make.
+# A GPT learns by predicting every next token (lesson 5).  Here the words x are random letters
+# that no model can predict: their loss would stay near ln 26 = 3.3 nats and only add noise to
+# the gradient (in our runs such a model sat for hundreds of steps without learning).  So we
+# score only the characters of each answer f(x); every other position, the header too, gets
+# the target `IGNORE_INDEX`, which the loss skips, as the ICL papers above do.
 
 # %%
 ANSWER_OFFSETS = range(4, 7)  # inside "abc>aBc;", the answer letters are characters 4, 5 and 6
@@ -256,12 +253,12 @@ if not QUICK:
 # The one-shot column does not climb evenly.  For the first few dozen steps it stays near zero
 # while the model learns which letters to write.  Then it jumps, within a tenth of the run
 # (printed above), to nearly 100%: the model has learned to read the capitalization off the
-# example.  Olsson et al. (2022) saw the same kind of sudden jump in real language models, at
-# the moment their "induction heads" form: attention heads that look back at an earlier
-# occurrence of a pattern and copy what came after it.  The data decides how soon this
-# happens.  In our trials with other versions of this data (all eight rules in pretraining, or
-# words of 4 letters), the tiny model often sat on a plateau for hundreds of steps; Chan et al.
-# (2022) found for larger models too that whether ICL appears depends on the training data.
+# example.  Olsson et al. (2022) saw such sudden jumps in real language models as their
+# "induction heads" formed: heads that look back at an earlier occurrence of a pattern and copy
+# what came after it.  The data decides how soon this happens: with other versions of this
+# data (all eight rules in pretraining, or words of 4 letters), the tiny model often sat on a
+# plateau for hundreds of steps; Chan et al. (2022) found for larger models too that whether
+# ICL appears depends on the training data.
 
 # %% [markdown]
 # ## 4. Accuracy by number of shots, with frozen weights

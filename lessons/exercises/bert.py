@@ -24,7 +24,7 @@ def check_mask_chosen(mask_chosen):
         if array.shape != ids.shape:
             raise ExerciseWrong(f"{name} has shape {array.shape}, expected {ids.shape} (the shape of ids)")
     compare_arrays(labels, np.where(chosen, ids, IGNORE_INDEX), "labels (the original id where chosen, -100 elsewhere)")
-    compare_arrays(inputs[~chosen], ids[~chosen], "the inputs at the positions not chosen (they must stay as they were)")
+    compare_arrays(inputs[~chosen], ids[~chosen], "the inputs at the positions not chosen (they must not change)")
     if ((inputs < 0) | (inputs >= VOCAB)).any():
         raise ExerciseWrong(f"an input id is outside the vocabulary 0..{VOCAB - 1}")
     n = chosen.sum()
