@@ -335,13 +335,10 @@ else:
 # "inst[MASK]nce" the left side alone allows "instead" and "instruction", and the right side
 # settles it.  (Each question hides a token that the tokenizer really produces for the full
 # text: "functi[MASK]n" would not, since the merges spell "function" with the piece "on".)
-# The last question hides the first letter of a word: only the right side helps there, and
-# many words end in "ist", so the model cannot know.
 
 # %%
 questions = [("the file obje[MASK]t is", "c"), ("raise an exc[MASK]ption if", "e"), ("is an inst[MASK]nce of the", "a"),
-             ("the return val[MASK]e of the", "u"), ("the st[MASK]tement", "a"), ("the default[MASK]value", " "),
-             ("the [MASK]ist of values", "l")]
+             ("the return val[MASK]e of the", "u"), ("the st[MASK]tement", "a"), ("the default[MASK]value", " ")]
 right = 0
 for question, answer in questions:
     left, after = question.split("[MASK]")
