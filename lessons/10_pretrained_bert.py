@@ -235,11 +235,11 @@ if have_minilm("the sentence embeddings"):
 # slow for 22.7M weights, so both runs get only 256 training examples, 3 epochs of 16 steps,
 # and are scored on 200 held-out examples.
 #
-# One setting differs from lesson 6.  The loop gives the new head the rate lr / d by default,
-# because the head there reads a layer-normed vector, of squared length at least d.  BERT's
-# head reads the pooled `[CLS]` vector instead, a tanh of a dense layer, whose squared length
-# is printed below: far below d = 384, so at lr / d the head would hardly move.  Here the head
-# gets the body's rate.
+# One setting differs from lesson 6.  There the new head learned at lr / d, because it reads a
+# layer-normed vector, of squared length at least d.  BERT's head reads the pooled `[CLS]`
+# vector instead, a tanh of a dense layer, whose squared length is printed below: far below
+# d = 384, so at lr / d the head would hardly move.  So the loop gives a BERT's head the body's
+# rate (`BERTClassifier.head_lr_scale` is 1; `GPTClassifier`'s is 1 / d).
 
 # %%
 train_data, _, test_data = acceptability_splits(seed=0)
@@ -251,7 +251,8 @@ LR = 0.02
 def fine_tuned_accuracy(model: BERT, seed: int = 0) -> float:
     encoder = ExampleEncoder.for_model(model, tokenizer)
     classifier = classifier_for(model, num_labels=2)
-    result = finetune(classifier, encoder, train_data, test_data, epochs=epochs, lr=LR, head_lr=LR, seed=seed)
+    assert classifier.head_lr_scale == 1.0  # the head learns at LR too
+    result = finetune(classifier, encoder, train_data, test_data, epochs=epochs, lr=LR, seed=seed)
     return result["accuracy"]
 
 

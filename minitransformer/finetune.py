@@ -244,6 +244,11 @@ class GPTClassifier(Module):
         init_weights(self.head)
         self.lm_weight = lm_weight
 
+    @property
+    def head_lr_scale(self) -> float:
+        """1 / d: the head reads a layer-normed state, |h|^2 >= d (finetune_loop.py says why)."""
+        return 1.0 / self.gpt.config.d_model
+
     @staticmethod
     def frame(a: list, b: list | None, special) -> tuple:
         """a ([SEP] b) <|endoftext|>: the last token, whose state the head reads, sees the whole text."""
@@ -306,6 +311,8 @@ class BERTClassifier(Module):
     def head(self) -> Linear:
         """The new layer on top of the pretrained network (the fine-tuning loop gives it its own rate)."""
         return self.bert.classifier
+
+    head_lr_scale = 1.0  # the head reads the pooled tanh vector, |h|^2 far below d (finetune_loop.py)
 
     def batch_loss(self, batch: ExampleBatch, labels, pad_id: int):
         """(logits, loss) of a batch; the attention mask (1 = real token) comes from the lengths."""

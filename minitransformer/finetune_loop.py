@@ -4,11 +4,14 @@
 
 Three choices make the result reliable rather than lucky (lesson 6 measures each of them):
 
-- The new head learns with its own, smaller rate, head_lr = lr / d by default.  One step moves
-  the head's logits by  dz = -head_lr * (p - y) * |h|^2,  and the head reads a layer-normed vector
-  with |h|^2 >= d (about 220 for lesson 6's d = 64, nearly all of it a part every example shares).
-  At the body's rate that step is many logits wide: the head swings between "everything is one
-  label" and "everything is the other", and the task loss climbs above log 2 before it falls.
+- The new head learns at a rate suited to what it reads: head_lr = lr * classifier.head_lr_scale.
+  One step moves the head's logits by  dz = -head_lr * (p - y) * |h|^2.  GPT's head reads a
+  layer-normed vector with |h|^2 >= d (about 220 for lesson 6's d = 64, nearly all of it a part
+  every example shares); at the body's rate that step is many logits wide, the head swings
+  between "everything is one label" and "everything is the other", and the task loss climbs
+  above log 2 before it falls.  So GPTClassifier's scale is 1 / d.  BERT's head reads the pooled
+  [CLS] vector, a tanh of a dense layer, whose |h|^2 is far below d (1.7 in MiniLM, d = 384):
+  BERTClassifier's scale is 1, the body's rate.
 - The learning rate falls linearly to 0 over the run (GPT-1's and BERT's schedule), so the last
   epochs settle into a minimum instead of jumping around it, and the final accuracy can be trusted.
 - Each epoch logs the task loss apart from the auxiliary LM loss, and the accuracy on a validation
@@ -48,11 +51,12 @@ def accuracy(classifier, encoder, data, batch_size) -> float:
 
 
 def sgd_with_head_rate(classifier, lr: float, head_lr: float | None, momentum: float) -> SGD:
-    """SGD over every weight: the pretrained body at `lr`, the new head at `head_lr` (default lr / d)."""
+    """SGD over every weight: the pretrained body at `lr`, the new head at `head_lr` (default
+    lr * classifier.head_lr_scale: lr / d for GPT, lr for BERT)."""
     head = classifier.head
     head_ids = {id(p) for p in head.parameters()}
     body = [p for p in classifier.parameters() if id(p) not in head_ids]
-    head_lr = lr / head.in_features if head_lr is None else head_lr
+    head_lr = lr * classifier.head_lr_scale if head_lr is None else head_lr
     return SGD([{"params": body}, {"params": list(head.parameters()), "lr": head_lr}], lr=lr, momentum=momentum)
 
 

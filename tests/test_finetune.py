@@ -198,6 +198,8 @@ def test_the_new_head_gets_its_own_learning_rate_and_both_decay_to_zero(tokenize
     assert sgd_with_head_rate(clf, 0.2, 0.01, 0.9).param_groups[1]["lr"] == 0.01
     bert = BERTClassifier(small("bert", tokenizer.vocab_size), 3)
     assert bert.head is bert.bert.classifier
+    # BERT's head reads the pooled tanh vector, not a layer-normed one: it learns at the body's rate
+    assert sgd_with_head_rate(bert, lr=0.2, head_lr=None, momentum=0.9).param_groups[1]["lr"] == 0.2
     # a learning rate that decays to 0 moves the weights less than a constant one (same steps)
     data = LabelledData(["the cat sat", "a dog ran"] * 4, None, np.array([0, 1] * 4), ["a", "b"])
     moved = {}

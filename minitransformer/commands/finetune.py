@@ -32,8 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "training rows is set apart as validation, to choose the best epoch")
     p.add_argument("--optimizer", choices=["sgd"], default="sgd", help="plain SGD with momentum (the lecture's point)")
     p.add_argument("--lr", type=positive_float, default=0.05,
-                   help="SGD learning rate of the pretrained weights; the new head gets lr / d_model, and both "
-                        "decay linearly to 0")
+                   help="SGD learning rate of the pretrained weights (the head's: --head-lr); both decay "
+                        "linearly to 0")
+    p.add_argument("--head-lr", type=positive_float,
+                   help="learning rate of the new classification head (default: lr / d_model for a GPT, whose head "
+                        "reads a layer-normed state; lr for a BERT, whose head reads the pooled [CLS] vector)")
     p.add_argument("--momentum", type=fraction, default=0.9, help="SGD momentum (0: plain SGD)")
     p.add_argument("--epochs", type=positive_int, default=3, help="passes over the training examples")
     p.add_argument("--batch-size", type=positive_int, default=16, help="examples per SGD step")
@@ -70,9 +73,11 @@ def run(args) -> dict:
     print(f"task: {len(train_data)} training{validation} and {len(test_data)} held-out examples, "
           f"labels {train_data.label_names}")
     classifier = classifier_for(model, len(train_data.label_names))
-    print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} momentum {args.momentum}")
+    head_lr = args.lr * classifier.head_lr_scale if args.head_lr is None else args.head_lr
+    print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} (head {head_lr:.3g}) momentum {args.momentum}")
     result = finetune(classifier, encoder, train_data, test_data, val_data=val_data, epochs=args.epochs,
-                      batch_size=args.batch_size, lr=args.lr, momentum=args.momentum, seed=args.seed)
+                      batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
+                      momentum=args.momentum, seed=args.seed)
     line = f"held-out accuracy: {result['accuracy']:.3f} after the last epoch ({args.init} init)"
     if result["best_epoch"] is not None:
         line += (f"; {result['best_accuracy']:.3f} at epoch {result['best_epoch']}, the epoch of best validation "
