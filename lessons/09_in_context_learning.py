@@ -128,7 +128,7 @@ assert apply_rule("aBc", "cat") == "cAt" and apply_rule("ABC", "cat") == "CAT" a
 #
 # A GPT learns by predicting every next token (lesson 5).  Here the words x are random letters
 # that no model can predict: their loss would stay near ln 26 = 3.3 nats and only add noise to
-# the gradient (in our runs such a model sat for hundreds of steps without learning).  So we
+# the gradient.  So we
 # score only the characters of each answer f(x); every other position, the header too, gets
 # the target `IGNORE_INDEX`, which the loss skips, as the ICL papers above do.
 
@@ -255,10 +255,10 @@ if not QUICK:
 # (printed above), to nearly 100%: the model has learned to read the capitalization off the
 # example.  Olsson et al. (2022) saw such sudden jumps in real language models as their
 # "induction heads" formed: heads that look back at an earlier occurrence of a pattern and copy
-# what came after it.  The data decides how soon this happens: with other versions of this
-# data (all eight rules in pretraining, or words of 4 letters), the tiny model often sat on a
-# plateau for hundreds of steps; Chan et al. (2022) found for larger models too that whether
-# ICL appears depends on the training data.
+# what came after it.  The data decides whether and how soon this happens: Chan et al. (2022)
+# found that whether ICL appears at all depends on the distribution of the training data
+# (exercise for the curious: pretrain on all eight rules, or on 4-letter words, and watch when
+# the jump comes).
 
 # %% [markdown]
 # ## 4. Accuracy by number of shots, with frozen weights
