@@ -1,0 +1,351 @@
+"""Data-parallel training: `world_size` worker processes, each computing the gradient of its shard.
+
+What PyTorch's DistributedDataParallel does across GPUs, here across the cores of one machine:
+
+    worker `rank` of `world_size` holds samples [start, stop) of every batch (its shard)
+    each worker:  loss_r = task.loss(model, shard_r);  backward of loss_r * n_r / n
+    all_reduce:   grad = sum over ranks of grad_r
+    one AdamW step on grad; every worker computes the next step with the new weights
+
+n_r is the number of positions the shard's loss averages over (task.loss_tokens) and n the
+batch's, so sum_r (n_r / n) grad(loss_r) is exactly the gradient of the mean loss over the whole
+batch, even when the batch does not split evenly: N workers give one process's losses, to
+float32 rounding.  Dropout masks do not depend on the split either (seed.batch_random).
+
+Shared memory instead of messages.  The parameters live in one flat float32 buffer in shared
+memory (multiprocessing.shared_memory) and every worker's parameters are views of it, so the
+"broadcast" of new weights costs nothing: the main process updates the buffer in place.  The
+gradients go to a (world_size, n_params) table, one row per rank.  all_reduce is then a
+reduce-scatter: after a barrier, rank r adds up its 1/world_size slice of the columns, straight
+into the shared sum every process reads (the all-gather half of an all-reduce is free here).
+
+The main process is the launcher (what torchrun's agent is to DDP workers) and holds everything
+a checkpoint holds: the batch generator, the optimizer, the step.  It cuts each batch into
+shards, sends them with the dropout generator's state, and applies the summed gradient once:
+the same update every DDP rank would apply to its own copy.
+
+Start method: "spawn", on every system.  A spawned worker is a fresh interpreter: it imports
+NumPy after OPENBLAS_NUM_THREADS=1 is set, so it gets one BLAS thread (a forked child would
+inherit the parent's BLAS thread pool, and fork is unsafe with threads: macOS deprecates it and
+Windows has none).  The price is about half a second per worker to start, once per run.
+
+Safety: workers ignore Ctrl-C and SIGTERM (the main process decides when to stop and stops them);
+a worker that raises or dies stops the run with WorkerFailed naming it; `close()` stops every
+worker and unlinks the shared memory, and a worker whose main process vanished exits on its own
+(its pipe closes).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import signal
+import threading
+import traceback
+from multiprocessing import connection, shared_memory
+
+import numpy as np
+
+from . import seed
+from .allocator import keep_freed_memory
+from .tensor import Tensor
+
+START_METHOD = "spawn"
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+class WorkerFailed(RuntimeError):
+    """A data-parallel worker raised an error or died; the message names the worker."""
+
+
+def physical_cores() -> int:
+    """The CPU cores this process may run on, counting each physical core once.
+
+    The CPUs allowed by os.sched_getaffinity (Linux; os.cpu_count elsewhere) are grouped by
+    their core (/sys/.../topology/core_id and package id), so two hyper-threads of one core
+    count once: they share the core's floating-point units, and a second worker there mostly
+    competes with the first.  Where the topology cannot be read every allowed CPU counts.
+    """
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    cores = set()
+    for cpu in cpus:
+        topology = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+        try:
+            with open(f"{topology}/physical_package_id") as package, open(f"{topology}/core_id") as core:
+                cores.add((package.read().strip(), core.read().strip()))
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
+def default_workers(batch_size: int) -> int:
+    """The physical cores this process may use, at most one worker per sample of the batch."""
+    return max(1, min(physical_cores(), batch_size))
+
+
+def shard_bounds(batch_size: int, world_size: int) -> list:
+    """[(start, stop)] of each rank: sizes differ by at most one sample."""
+    return [(rank * batch_size // world_size, (rank + 1) * batch_size // world_size) for rank in range(world_size)]
+
+
+class FlatBuffers:
+    """The shared memory of a group: flat parameters, one gradient row per rank, and their sum.
+
+    `params[i]` etc. are NumPy views shaped like parameter i; created by the main process
+    (create=True), attached by name in the workers.
+    """
+
+    def __init__(self, shapes: list, world_size: int, names=None):
+        self.sizes = [math.prod(shape) for shape in shapes]
+        self.offsets = np.cumsum([0, *self.sizes]).tolist()
+        n = self.offsets[-1]
+        self.segments = [shared_memory.SharedMemory(name=names[i] if names else None, create=names is None,
+                                                    size=max(4, 4 * count))
+                         for i, count in enumerate((n, world_size * n, n))]
+        self.names = [segment.name for segment in self.segments]
+        self.flat_params = np.ndarray((n,), np.float32, self.segments[0].buf)
+        self.grad_rows = np.ndarray((world_size, n), np.float32, self.segments[1].buf)
+        self.grad_sum = np.ndarray((n,), np.float32, self.segments[2].buf)
+        self.shapes = shapes
+
+    def views(self, flat: np.ndarray) -> list:
+        return [flat[a:b].reshape(shape) for a, b, shape in zip(self.offsets, self.offsets[1:], self.shapes)]
+
+    def close(self, unlink: bool) -> None:
+        """Drop our views and unmap; the creator also unlinks (removes the /dev/shm name)."""
+        self.flat_params = self.grad_rows = self.grad_sum = None
+        for segment in self.segments:
+            try:
+                segment.close()
+            except BufferError:  # a view is still alive somewhere: the mapping goes when the process does
+                pass
+            if unlink:
+                try:
+                    segment.unlink()
+                except FileNotFoundError:
+                    pass
+
+
+class DataParallel:
+    """The main process's side: start `world_size` workers for `model` and `task`, then, each step,
+    `backward(batches, scale)` leaves the summed gradient in the parameters' .grad.
+
+        with DataParallel(model, task, world_size=2) as ddp:
+            losses = ddp.backward(micro_batches, scale=1 / grad_accum)
+            clip_grad_norm_(...); optimizer.step(); optimizer.zero_grad()
+
+    While it is open the model's parameters live in shared memory; `close()` copies them back.
+    """
+
+    def __init__(self, model, task, world_size: int):
+        if world_size < 1:
+            raise ValueError(f"world_size must be >= 1, got {world_size}")
+        self.model, self.task, self.world_size = model, task, world_size
+        self.params = model.parameters()
+        if any(p.dtype != np.float32 for p in self.params):
+            raise TypeError("data-parallel training needs float32 parameters")
+        self.buffers = None
+        self.workers, self.pipes = [], []
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def start(self) -> None:
+        self.buffers = FlatBuffers([p.shape for p in self.params], self.world_size)
+        for p, view in zip(self.params, self.buffers.views(self.buffers.flat_params)):
+            view[...] = p.data
+            p.data = view  # the optimizer now updates the shared weights in place
+        context = mp.get_context(START_METHOD)
+        self.barrier = context.Barrier(self.world_size)
+        saved_env = {name: os.environ.get(name) for name in ONE_THREAD}
+        os.environ.update(ONE_THREAD)  # read by each worker's NumPy (spawn: a fresh interpreter)
+        try:
+            for rank in range(self.world_size):
+                ours, theirs = context.Pipe()
+                worker = context.Process(target=_worker_main, name=f"minitransformer-worker-{rank}", daemon=True,
+                                         args=(rank, self.world_size, theirs, self.barrier, self.buffers.names,
+                                               [p.shape for p in self.params], self.model, self.task))
+                worker.start()
+                theirs.close()  # only the worker holds its end: if it dies, our recv() sees EOF
+                self.workers.append(worker)
+                self.pipes.append(ours)
+        finally:
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        self._gather("ready")
+
+    def backward(self, batches: list, scale: float = 1.0) -> list:
+        """Each micro-batch's mean loss over the whole batch; the summed gradient is left in p.grad.
+
+        The gradient is that of sum(losses) * scale, as if one process had run
+        `(task.loss(model, b) * scale).backward()` for each b in batches.
+        """
+        jobs = [[] for _ in range(self.world_size)]
+        totals = []
+        for batch in batches:
+            bounds = shard_bounds(len(batch[0]), self.world_size)
+            shards = [self.task.shard(batch, start, stop) for start, stop in bounds]
+            counts = [self.task.loss_tokens(shard) for shard in shards]
+            total = sum(counts)
+            totals.append(total)
+            for rank, (shard, count, (start, stop)) in enumerate(zip(shards, counts, bounds)):
+                weight = scale * count / total if total else 0.0
+                jobs[rank].append((shard, weight, start, stop, len(batch[0])))
+        state = seed.get_rng_state()
+        for pipe, job in zip(self.pipes, jobs):
+            pipe.send((state, job))
+        replies = self._gather("done")
+        losses = [sum(reply[0][i] for reply in replies) / total if total else float("nan")
+                  for i, total in enumerate(totals)]
+        seed.set_rng_state(replies[0][1])  # every rank ends where one process would (seed.batch_random)
+        used = np.logical_or.reduce([reply[2] for reply in replies])
+        for p, grad, has_grad in zip(self.params, self.buffers.views(self.buffers.grad_sum), used):
+            p.grad = Tensor._wrap(grad) if has_grad else None
+        return losses
+
+    def _gather(self, kind: str) -> list:
+        """One reply of `kind` from every worker, in rank order; WorkerFailed if one raised or died."""
+        replies = [None] * self.world_size
+        waiting = {self.pipes[rank]: rank for rank in range(self.world_size)}
+        sentinels = {self.workers[rank].sentinel: rank for rank in range(self.world_size)}
+        while waiting:
+            for ready in connection.wait([*waiting, *sentinels]):
+                if ready in sentinels and ready not in waiting:
+                    rank = sentinels[ready]
+                    if self.pipes[rank] in waiting and not self.pipes[rank].poll():
+                        self._fail(rank, f"died ({_exit_reason(self.workers[rank].exitcode)})")
+                    continue
+                rank = waiting.pop(ready)
+                try:
+                    message = ready.recv()
+                except (EOFError, OSError):
+                    self.workers[rank].join(1.0)
+                    self._fail(rank, f"died ({_exit_reason(self.workers[rank].exitcode)})")
+                if message[0] == "error":
+                    self._fail(rank, f"raised {message[1]}")
+                replies[rank] = message[1:]
+        return replies
+
+    def _fail(self, rank: int, what: str):
+        self.barrier.abort()  # wake the workers waiting for the one that is gone
+        raise WorkerFailed(f"data-parallel worker {rank} (pid {self.workers[rank].pid}) {what}")
+
+    def close(self) -> None:
+        """Stop the workers (politely, then by force), copy the weights out of shared memory, unlink it."""
+        for pipe in self.pipes:
+            try:
+                pipe.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in self.workers:
+            worker.join(5.0)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for pipe in self.pipes:
+            pipe.close()
+        self.workers, self.pipes = [], []
+        if self.buffers is not None:
+            for p in self.params:
+                p.data = p.data.copy()
+                p.grad = None
+            self.buffers.close(unlink=True)
+            self.buffers = None
+
+
+def _exit_reason(code) -> str:
+    if code is None:
+        return "no exit code"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def _worker_main(rank, world_size, pipe, barrier, names, shapes, model, task):
+    """A worker process: ignore Ctrl-C and SIGTERM, then serve steps until told to stop."""
+    for number in (signal.SIGINT, signal.SIGTERM):  # the main process decides when the run stops
+        signal.signal(number, signal.SIG_IGN)
+    keep_freed_memory()  # without it page faults make each worker ~40% slower (allocator.py)
+    worker = Worker(rank, world_size, barrier, FlatBuffers(shapes, world_size, names), model, task)
+    pipe.send(("ready",))
+    while True:
+        try:
+            job = pipe.recv()
+        except (EOFError, OSError):  # the main process is gone: exit rather than linger as an orphan
+            break
+        if job is None:
+            break
+        try:
+            reply = ("done", *worker.step(*job))
+        except threading.BrokenBarrierError:  # another worker failed; the main process reports that one
+            break
+        except Exception as error:  # noqa: BLE001 - sent to the main process, which stops the run
+            barrier.abort()
+            reply = ("error", traceback.format_exception_only(type(error), error)[-1].strip())
+        try:
+            pipe.send(reply)
+        except OSError:
+            break
+        if reply[0] == "error":
+            break
+    worker.close()
+
+
+class Worker:
+    """Rank `rank` of `world_size`: its model's parameters are views of the shared weights."""
+
+    def __init__(self, rank, world_size, barrier, buffers: FlatBuffers, model, task):
+        self.rank, self.world_size, self.barrier, self.buffers = rank, world_size, barrier, buffers
+        self.model, self.task = model, task
+        self.params = model.parameters()
+        for p, view in zip(self.params, buffers.views(buffers.flat_params)):
+            p.data = view  # the main process's updates show up here: nothing to copy
+        self.my_grads = buffers.views(buffers.grad_rows[rank])
+        self.columns = slice(*shard_bounds(buffers.offsets[-1], world_size)[rank])  # my part of the all-reduce
+        model.train()
+
+    def step(self, rng_state, micro_batches):
+        """Forward and backward on my shard of each micro-batch, then all_reduce the gradients.
+
+        Returns each micro-batch's shard loss times its token count (the main process divides the
+        sum by the batch's count), the dropout generator's state, and which parameters got a gradient.
+        """
+        seed.set_rng_state(rng_state)
+        for p in self.params:
+            p.grad = None
+        weighted_losses = []
+        for shard, weight, start, stop, total in micro_batches:
+            with seed.batch_shard(start, stop, total):
+                loss = self.task.loss(self.model, shard)  # run even if nothing counts: dropout draws
+            value, count = loss.item(), self.task.loss_tokens(shard)
+            weighted_losses.append(value * count if count else 0.0)
+            if weight and math.isfinite(value):  # a non-finite loss: the main process stops the run
+                (loss * weight).backward()
+        has_grad = np.array([p.grad is not None for p in self.params])
+        for p, row in zip(self.params, self.my_grads):
+            row[...] = 0.0 if p.grad is None else p.grad.data
+        self.all_reduce()
+        return weighted_losses, seed.get_rng_state(), has_grad
+
+    def all_reduce(self) -> None:
+        """grad_sum = sum over ranks of their gradient rows, each rank adding up its own columns.
+
+        The barrier waits until every rank has written its row; the main process waits for every
+        rank's reply before it reads the sum (and before the next step overwrites the rows).
+        """
+        self.barrier.wait()
+        rows, total = self.buffers.grad_rows, self.buffers.grad_sum
+        np.sum(rows[:, self.columns], axis=0, out=total[self.columns])
+
+    def close(self) -> None:
+        self.my_grads = self.params = self.model = None
+        self.buffers.close(unlink=False)
