@@ -16,8 +16,15 @@ Shared memory instead of messages.  The parameters live in one flat float32 buff
 memory (multiprocessing.shared_memory) and every worker's parameters are views of it, so the
 "broadcast" of new weights costs nothing: the main process updates the buffer in place.  The
 gradients go to a (world_size, n_params) table, one row per rank.  all_reduce is then a
-reduce-scatter: after a barrier, rank r adds up its 1/world_size slice of the columns, straight
-into the shared sum every process reads (the all-gather half of an all-reduce is free here).
+reduce-scatter: once every row is written, rank r adds up its 1/world_size slice of the columns,
+straight into the shared sum every process reads (the all-gather half of an all-reduce is free).
+The main process says when: each step is two rounds of messages over one pipe per worker,
+
+    main -> every worker: ("backward", dropout state, shards)   worker -> main: losses
+    main -> every worker: ("all_reduce",)                        worker -> main: done
+
+rather than a barrier between the workers, because a worker killed inside a barrier would hold
+its lock forever; the main process instead sees a dead worker's pipe close at any moment.
 
 The main process is the launcher (what torchrun's agent is to DDP workers) and holds everything
 a checkpoint holds: the batch generator, the optimizer, the step.  It cuts each batch into
@@ -37,11 +44,11 @@ worker and unlinks the shared memory, and a worker whose main process vanished e
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import os
 import signal
-import threading
 import traceback
 from multiprocessing import connection, shared_memory
 
@@ -162,14 +169,13 @@ class DataParallel:
             view[...] = p.data
             p.data = view  # the optimizer now updates the shared weights in place
         context = mp.get_context(START_METHOD)
-        self.barrier = context.Barrier(self.world_size)
         saved_env = {name: os.environ.get(name) for name in ONE_THREAD}
         os.environ.update(ONE_THREAD)  # read by each worker's NumPy (spawn: a fresh interpreter)
         try:
             for rank in range(self.world_size):
                 ours, theirs = context.Pipe()
                 worker = context.Process(target=_worker_main, name=f"minitransformer-worker-{rank}", daemon=True,
-                                         args=(rank, self.world_size, theirs, self.barrier, self.buffers.names,
+                                         args=(rank, self.world_size, theirs, self.buffers.names,
                                                [p.shape for p in self.params], self.model, self.task))
                 worker.start()
                 theirs.close()  # only the worker holds its end: if it dies, our recv() sees EOF
@@ -201,9 +207,9 @@ class DataParallel:
                 weight = scale * count / total if total else 0.0
                 jobs[rank].append((shard, weight, start, stop, len(batch[0])))
         state = seed.get_rng_state()
-        for pipe, job in zip(self.pipes, jobs):
-            pipe.send((state, job))
-        replies = self._gather("done")
+        self._send([("backward", state, job) for job in jobs])
+        replies = self._gather("losses")
+        self.all_reduce()
         losses = [sum(reply[0][i] for reply in replies) / total if total else float("nan")
                   for i, total in enumerate(totals)]
         seed.set_rng_state(replies[0][1])  # every rank ends where one process would (seed.batch_random)
@@ -211,6 +217,18 @@ class DataParallel:
         for p, grad, has_grad in zip(self.params, self.buffers.views(self.buffers.grad_sum), used):
             p.grad = Tensor._wrap(grad) if has_grad else None
         return losses
+
+    def all_reduce(self) -> None:
+        """Sum the workers' gradient rows into the shared gradient (each worker adds up its columns)."""
+        self._send([("all_reduce",)] * self.world_size)
+        self._gather("reduced")
+
+    def _send(self, messages: list) -> None:
+        for rank, message in enumerate(messages):
+            try:
+                self.pipes[rank].send(message)
+            except OSError:  # the worker is gone
+                self._died(rank)
 
     def _gather(self, kind: str) -> list:
         """One reply of `kind` from every worker, in rank order; WorkerFailed if one raised or died."""
@@ -222,21 +240,25 @@ class DataParallel:
                 if ready in sentinels and ready not in waiting:
                     rank = sentinels[ready]
                     if self.pipes[rank] in waiting and not self.pipes[rank].poll():
-                        self._fail(rank, f"died ({_exit_reason(self.workers[rank].exitcode)})")
+                        self._died(rank)
                     continue
                 rank = waiting.pop(ready)
                 try:
                     message = ready.recv()
                 except (EOFError, OSError):
-                    self.workers[rank].join(1.0)
-                    self._fail(rank, f"died ({_exit_reason(self.workers[rank].exitcode)})")
+                    self._died(rank)
                 if message[0] == "error":
                     self._fail(rank, f"raised {message[1]}")
+                assert message[0] == kind, (message[0], kind)
                 replies[rank] = message[1:]
         return replies
 
+    def _died(self, rank: int):
+        worker = self.workers[rank]
+        worker.join(5.0)  # its pipe closes a moment before its exit status can be read
+        self._fail(rank, f"died ({_exit_reason(worker.exitcode)})")
+
     def _fail(self, rank: int, what: str):
-        self.barrier.abort()  # wake the workers waiting for the one that is gone
         raise WorkerFailed(f"data-parallel worker {rank} (pid {self.workers[rank].pid}) {what}")
 
     def close(self) -> None:
@@ -270,41 +292,35 @@ def _exit_reason(code) -> str:
     return f"exit code {code}"
 
 
-def _worker_main(rank, world_size, pipe, barrier, names, shapes, model, task):
-    """A worker process: ignore Ctrl-C and SIGTERM, then serve steps until told to stop."""
+def _worker_main(rank, world_size, pipe, names, shapes, model, task):
+    """A worker process: ignore Ctrl-C and SIGTERM, then do what the main process asks until it says stop."""
     for number in (signal.SIGINT, signal.SIGTERM):  # the main process decides when the run stops
         signal.signal(number, signal.SIG_IGN)
     keep_freed_memory()  # without it page faults make each worker ~40% slower (allocator.py)
-    worker = Worker(rank, world_size, barrier, FlatBuffers(shapes, world_size, names), model, task)
-    pipe.send(("ready",))
-    while True:
-        try:
-            job = pipe.recv()
-        except (EOFError, OSError):  # the main process is gone: exit rather than linger as an orphan
-            break
-        if job is None:
-            break
-        try:
-            reply = ("done", *worker.step(*job))
-        except threading.BrokenBarrierError:  # another worker failed; the main process reports that one
-            break
-        except Exception as error:  # noqa: BLE001 - sent to the main process, which stops the run
-            barrier.abort()
-            reply = ("error", traceback.format_exception_only(type(error), error)[-1].strip())
+    worker = Worker(rank, world_size, FlatBuffers(shapes, world_size, names), model, task)
+    reply = ("ready",)
+    while reply[0] != "error":
         try:
             pipe.send(reply)
-        except OSError:
+            message = pipe.recv()
+        except (EOFError, OSError):  # the main process is gone: exit rather than linger as an orphan
             break
-        if reply[0] == "error":
+        if message is None:
             break
+        try:
+            reply = worker.backward(*message[1:]) if message[0] == "backward" else worker.all_reduce()
+        except Exception as error:  # noqa: BLE001 - sent to the main process, which stops the run
+            reply = ("error", traceback.format_exception_only(type(error), error)[-1].strip())
+            with contextlib.suppress(OSError):
+                pipe.send(reply)
     worker.close()
 
 
 class Worker:
     """Rank `rank` of `world_size`: its model's parameters are views of the shared weights."""
 
-    def __init__(self, rank, world_size, barrier, buffers: FlatBuffers, model, task):
-        self.rank, self.world_size, self.barrier, self.buffers = rank, world_size, barrier, buffers
+    def __init__(self, rank, world_size, buffers: FlatBuffers, model, task):
+        self.rank, self.world_size, self.buffers = rank, world_size, buffers
         self.model, self.task = model, task
         self.params = model.parameters()
         for p, view in zip(self.params, buffers.views(buffers.flat_params)):
@@ -313,11 +329,11 @@ class Worker:
         self.columns = slice(*shard_bounds(buffers.offsets[-1], world_size)[rank])  # my part of the all-reduce
         model.train()
 
-    def step(self, rng_state, micro_batches):
-        """Forward and backward on my shard of each micro-batch, then all_reduce the gradients.
+    def backward(self, rng_state, micro_batches) -> tuple:
+        """Forward and backward on my shard of each micro-batch; my gradient goes to my row.
 
-        Returns each micro-batch's shard loss times its token count (the main process divides the
-        sum by the batch's count), the dropout generator's state, and which parameters got a gradient.
+        Replies with each micro-batch's shard loss times its token count (the main process divides
+        the sum by the batch's count), the dropout generator's state, and which parameters got a gradient.
         """
         seed.set_rng_state(rng_state)
         for p in self.params:
@@ -333,18 +349,14 @@ class Worker:
         has_grad = np.array([p.grad is not None for p in self.params])
         for p, row in zip(self.params, self.my_grads):
             row[...] = 0.0 if p.grad is None else p.grad.data
-        self.all_reduce()
-        return weighted_losses, seed.get_rng_state(), has_grad
+        return "losses", weighted_losses, seed.get_rng_state(), has_grad
 
-    def all_reduce(self) -> None:
-        """grad_sum = sum over ranks of their gradient rows, each rank adding up its own columns.
-
-        The barrier waits until every rank has written its row; the main process waits for every
-        rank's reply before it reads the sum (and before the next step overwrites the rows).
-        """
-        self.barrier.wait()
+    def all_reduce(self) -> tuple:
+        """My columns of grad_sum = the sum over ranks of their gradient rows (every row is written:
+        the main process asks only once all ranks have replied to `backward`)."""
         rows, total = self.buffers.grad_rows, self.buffers.grad_sum
         np.sum(rows[:, self.columns], axis=0, out=total[self.columns])
+        return ("reduced",)
 
     def close(self) -> None:
         self.my_grads = self.params = self.model = None
