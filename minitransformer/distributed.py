@@ -56,6 +56,7 @@ import numpy as np
 
 from . import seed
 from .allocator import keep_freed_memory
+from .blas_threads import get_blas_threads, set_blas_threads
 from .tensor import Tensor
 
 START_METHOD = "spawn"
@@ -146,14 +147,15 @@ class DataParallel:
     """
 
     def __init__(self, model, task, world_size: int):
-        if world_size < 1:
-            raise ValueError(f"world_size must be >= 1, got {world_size}")
+        if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
+            raise ValueError(f"data-parallel workers must be an integer >= 1, got {world_size!r}")
         self.model, self.task, self.world_size = model, task, world_size
         self.params = model.parameters()
         if any(p.dtype != np.float32 for p in self.params):
             raise TypeError("data-parallel training needs float32 parameters")
         self.buffers = None
         self.workers, self.pipes = [], []
+        self.blas_threads = None  # this process's BLAS threads before start(), restored by close()
 
     def __enter__(self):
         self.start()
@@ -168,6 +170,10 @@ class DataParallel:
         for p, view in zip(self.params, self.buffers.views(self.buffers.flat_params)):
             view[...] = p.data
             p.data = view  # the optimizer now updates the shared weights in place
+        # One BLAS thread here too: after a multi-threaded BLAS call (the clip's dot products) OpenBLAS's
+        # threads spin for a while, on the cores the workers need.
+        self.blas_threads = get_blas_threads()
+        set_blas_threads(1)
         context = mp.get_context(START_METHOD)
         saved_env = {name: os.environ.get(name) for name in ONE_THREAD}
         os.environ.update(ONE_THREAD)  # read by each worker's NumPy (spawn: a fresh interpreter)
@@ -198,6 +204,9 @@ class DataParallel:
         jobs = [[] for _ in range(self.world_size)]
         totals = []
         for batch in batches:
+            if len(batch[0]) < self.world_size:
+                raise ValueError(f"a batch of {len(batch[0])} cannot be split across {self.world_size} workers; "
+                                 "use fewer workers or a larger batch")
             bounds = shard_bounds(len(batch[0]), self.world_size)
             shards = [self.task.shard(batch, start, stop) for start, stop in bounds]
             counts = [self.task.loss_tokens(shard) for shard in shards]
@@ -282,6 +291,9 @@ class DataParallel:
                 p.grad = None
             self.buffers.close(unlink=True)
             self.buffers = None
+        if self.blas_threads is not None:
+            set_blas_threads(self.blas_threads)
+            self.blas_threads = None
 
 
 def _exit_reason(code) -> str:

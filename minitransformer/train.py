@@ -164,9 +164,7 @@ class Trainer:
         self.step = 0
         self.saved_step = None  # the step of the last checkpoint this run saved (or resumed from)
         self.tokens_per_step = config.batch_size * config.grad_accum * task.context
-        if not is_integer(workers) or not 1 <= workers <= config.batch_size:
-            raise ValueError(f"workers must be an integer from 1 to the batch size {config.batch_size}, got {workers!r}")
-        self.workers, self.data_parallel = workers, None
+        self.workers, self.data_parallel = workers, None  # DataParallel checks workers against the batch
 
     def run(self, resume: bool = False) -> dict:
         """Train until config.steps (or Ctrl-C); returns the summary described in `train`."""
@@ -262,16 +260,14 @@ class Trainer:
     @contextlib.contextmanager
     def start_workers(self):
         """With workers > 1, the data-parallel workers for the length of the run (stopped however it ends)."""
-        if self.workers == 1:
-            yield
-            return
-        with DataParallel(self.model, self.task, self.workers) as self.data_parallel:
-            try:
+        group = DataParallel(self.model, self.task, self.workers) if self.workers > 1 else contextlib.nullcontext()
+        try:
+            with group as self.data_parallel:
                 yield
-            except WorkerFailed as error:
-                raise WorkerFailed(f"{error}; stopped; {self.kept()}") from None
-            finally:
-                self.data_parallel = None
+        except WorkerFailed as error:
+            raise WorkerFailed(f"{error}; stopped; {self.kept()}") from None
+        finally:
+            self.data_parallel = None
 
     def set_learning_rate(self) -> float:
         lr = self.schedule(self.step)
@@ -293,9 +289,8 @@ class Trainer:
             for batch in batches:
                 loss = self.task.loss(self.model, batch)
                 losses.append(loss.item())
-                if not math.isfinite(losses[-1]):
-                    break
-                (loss * (1.0 / config.grad_accum)).backward()
+                if math.isfinite(losses[-1]):
+                    (loss * (1.0 / config.grad_accum)).backward()
         for loss in losses:
             if not math.isfinite(loss):  # steps count from 1, as in the log
                 raise TrainingDiverged(f"the loss became {loss} at step {self.step + 1}; stopped; "
