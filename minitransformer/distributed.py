@@ -98,24 +98,19 @@ def shard_bounds(batch_size: int, world_size: int) -> list:
 
 
 class FlatBuffers:
-    """The shared memory of a group: flat parameters, one gradient row per rank, and their sum.
-
-    `params[i]` etc. are NumPy views shaped like parameter i; created by the main process
-    (create=True), attached by name in the workers.
+    """The shared memory of a group, one segment: the flat parameters, one gradient row per rank,
+    and their sum (float32 each).  Created by the main process (name=None), attached by name in
+    the workers; `views(flat)` cuts a flat array into arrays shaped like the parameters.
     """
 
-    def __init__(self, shapes: list, world_size: int, names=None):
-        self.sizes = [math.prod(shape) for shape in shapes]
-        self.offsets = np.cumsum([0, *self.sizes]).tolist()
-        n = self.offsets[-1]
-        self.segments = [shared_memory.SharedMemory(name=names[i] if names else None, create=names is None,
-                                                    size=max(4, 4 * count))
-                         for i, count in enumerate((n, world_size * n, n))]
-        self.names = [segment.name for segment in self.segments]
-        self.flat_params = np.ndarray((n,), np.float32, self.segments[0].buf)
-        self.grad_rows = np.ndarray((world_size, n), np.float32, self.segments[1].buf)
-        self.grad_sum = np.ndarray((n,), np.float32, self.segments[2].buf)
+    def __init__(self, shapes: list, world_size: int, name=None):
         self.shapes = shapes
+        self.offsets = np.cumsum([0, *(math.prod(shape) for shape in shapes)]).tolist()
+        n = self.offsets[-1]
+        self.segment = shared_memory.SharedMemory(name=name, create=name is None, size=4 * n * (world_size + 2))
+        self.name = self.segment.name
+        table = np.ndarray((world_size + 2, n), np.float32, self.segment.buf)
+        self.flat_params, self.grad_sum, self.grad_rows = table[0], table[1], table[2:]
 
     def views(self, flat: np.ndarray) -> list:
         return [flat[a:b].reshape(shape) for a, b, shape in zip(self.offsets, self.offsets[1:], self.shapes)]
@@ -123,16 +118,13 @@ class FlatBuffers:
     def close(self, unlink: bool) -> None:
         """Drop our views and unmap; the creator also unlinks (removes the /dev/shm name)."""
         self.flat_params = self.grad_rows = self.grad_sum = None
-        for segment in self.segments:
-            try:
-                segment.close()
-            except BufferError:  # a view is still alive somewhere: the mapping goes when the process does
-                pass
-            if unlink:
-                try:
-                    segment.unlink()
-                except FileNotFoundError:
-                    pass
+        try:
+            self.segment.close()
+        except BufferError:  # a view is still alive somewhere: the mapping goes when the process does
+            pass
+        if unlink:
+            with contextlib.suppress(FileNotFoundError):
+                self.segment.unlink()
 
 
 class DataParallel:
@@ -158,14 +150,23 @@ class DataParallel:
         self.blas_threads = None  # this process's BLAS threads before start(), restored by close()
 
     def __enter__(self):
-        self.start()
-        return self
+        return self.start()
 
     def __exit__(self, *exc):
         self.close()
         return False
 
-    def start(self) -> None:
+    def start(self) -> "DataParallel":
+        """Put the weights in shared memory and start the workers; an OSError if either cannot be had
+        (no room in /dev/shm, a file-size limit), with nothing left behind."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
         self.buffers = FlatBuffers([p.shape for p in self.params], self.world_size)
         for p, view in zip(self.params, self.buffers.views(self.buffers.flat_params)):
             view[...] = p.data
@@ -181,7 +182,7 @@ class DataParallel:
             for rank in range(self.world_size):
                 ours, theirs = context.Pipe()
                 worker = context.Process(target=_worker_main, name=f"minitransformer-worker-{rank}", daemon=True,
-                                         args=(rank, self.world_size, theirs, self.buffers.names,
+                                         args=(rank, self.world_size, theirs, self.buffers.name,
                                                [p.shape for p in self.params], self.model, self.task))
                 worker.start()
                 theirs.close()  # only the worker holds its end: if it dies, our recv() sees EOF
@@ -304,12 +305,12 @@ def _exit_reason(code) -> str:
     return f"exit code {code}"
 
 
-def _worker_main(rank, world_size, pipe, names, shapes, model, task):
+def _worker_main(rank, world_size, pipe, name, shapes, model, task):
     """A worker process: ignore Ctrl-C and SIGTERM, then do what the main process asks until it says stop."""
     for number in (signal.SIGINT, signal.SIGTERM):  # the main process decides when the run stops
         signal.signal(number, signal.SIG_IGN)
     keep_freed_memory()  # without it page faults make each worker ~40% slower (allocator.py)
-    worker = Worker(rank, world_size, FlatBuffers(shapes, world_size, names), model, task)
+    worker = Worker(rank, world_size, FlatBuffers(shapes, world_size, name), model, task)
     reply = ("ready",)
     while reply[0] != "error":
         try:

@@ -260,13 +260,17 @@ class Trainer:
     @contextlib.contextmanager
     def start_workers(self):
         """With workers > 1, the data-parallel workers for the length of the run (stopped however it ends)."""
-        group = DataParallel(self.model, self.task, self.workers) if self.workers > 1 else contextlib.nullcontext()
         try:
-            with group as self.data_parallel:
-                yield
+            self.data_parallel = DataParallel(self.model, self.task, self.workers).start() if self.workers > 1 else None
+        except OSError as error:  # e.g. no room in /dev/shm, or a file-size limit: train here instead
+            self.log(f"data-parallel workers unavailable ({error}); training in this process")
+        try:
+            yield
         except WorkerFailed as error:
             raise WorkerFailed(f"{error}; stopped; {self.kept()}") from None
         finally:
+            if self.data_parallel is not None:
+                self.data_parallel.close()
             self.data_parallel = None
 
     def set_learning_rate(self) -> float:

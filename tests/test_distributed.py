@@ -252,3 +252,26 @@ def test_workers_of_a_killed_main_process_exit_and_its_shared_memory_goes(tmp_pa
         time.sleep(0.2)
     assert not [pid for pid in ranks if Path(f"/proc/{pid}").exists()]  # no orphan keeps running
     assert shm_segments() == before  # multiprocessing's resource tracker unlinks what the dead process left
+
+
+def test_without_shared_memory_the_run_trains_in_this_process(tmp_path, monkeypatch):
+    """No room in /dev/shm (a container's default is 64 MB) or a file-size limit: one line, then on."""
+    import minitransformer.distributed as distributed
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(distributed.shared_memory, "SharedMemory", no_room)
+    one, _, _ = run("gpt", 1, steps=3, out=tmp_path / "one")
+    lines = []
+    tokenizer = task_tokenizer("gpt", "micro", TEXT, 300)
+    seed.manual_seed(0)
+    model = new_model("gpt", "micro", tokenizer, dropout=0.1)
+    train_ids, val_ids = split_corpus(TEXT, tokenizer, model.config.context_length)
+    config = train_config("gpt", steps=3, batch_size=5, grad_accum=2, warmup=2, log_every=1000, eval_every=1000,
+                          checkpoint_every=1000, eval_batches=1)
+    curve = []
+    train(model, task_for(model, tokenizer), train_ids, val_ids, config, tmp_path / "two", {}, log=lines.append,
+          on_step=lambda step, loss: curve.append(loss), workers=2)
+    assert any("data-parallel workers unavailable" in line and "No space left" in line for line in lines), lines
+    assert curve == one.tolist()
