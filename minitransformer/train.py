@@ -33,8 +33,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +47,7 @@ from .files import atomic_write_bytes, remove_stale_temp_files
 from .flops import counts_flops, training_efficiency
 from .objectives import CausalLM, MaskedLM, SpanCorruption  # re-exported: the tasks train() is given
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
+from .stop_signals import StopOnCtrlC, TrainingInterrupted  # noqa: F401  (TrainingInterrupted: re-exported)
 from .tensor import no_grad
 
 
@@ -57,10 +56,6 @@ OVERFIT_PATIENCE = 3  # evaluations in a row above the best validation loss befo
 
 class TrainingDiverged(RuntimeError):
     """The loss, the weights or the optimizer state became NaN or infinite."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """A second Ctrl-C (or SIGTERM): training stopped at once, without saving the current step."""
 
 
 @dataclass
@@ -90,37 +85,6 @@ def evaluate(model, task, ids, config: TrainConfig) -> float:
     losses = [task.loss(model, task.batch(ids, config.batch_size, rng)).item() for _ in range(config.eval_batches)]
     model.train(was_training)
     return float(np.mean(losses))
-
-
-class _StopOnCtrlC:
-    """While active, the first Ctrl-C (or SIGTERM) only asks the loop to stop after the current step.
-
-    A second one stops at once with TrainingInterrupted, whose message is `second_message()`: the
-    checkpoint on disk is whole either way, since saves are atomic.  Python delivers signals to the
-    main thread only; elsewhere (train() run in a worker thread) Ctrl-C keeps its usual meaning.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self, second_message=lambda: "interrupted twice: stopped at once"):
-        self.second_message = second_message
-
-    def __enter__(self):
-        self.requested = False
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:  # a second Ctrl-C: stop at once
-            raise TrainingInterrupted(self.second_message())
-        self.requested = True
-
-    def __exit__(self, *exc):
-        for number, previous in self._previous.items():
-            signal.signal(number, previous)
-        return False
 
 
 def perplexity(loss: float) -> float:
@@ -176,7 +140,7 @@ class Trainer:
         summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
         self.start_time, self.start_step = time.perf_counter(), self.step
         self.train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
-        with _StopOnCtrlC(lambda: f"interrupted twice: stopped at once, without saving; {self.kept()}") as ctrl_c, \
+        with StopOnCtrlC(lambda: f"interrupted twice: stopped at once, without saving; {self.kept()}") as ctrl_c, \
                 self.start_workers():
             while self.step < self.config.steps:
                 step_start = time.perf_counter()
@@ -261,7 +225,8 @@ class Trainer:
     def start_workers(self):
         """With workers > 1, the data-parallel workers for the length of the run (stopped however it ends)."""
         try:
-            self.data_parallel = DataParallel(self.model, self.task, self.workers).start() if self.workers > 1 else None
+            if self.workers > 1:
+                self.data_parallel = DataParallel(self.model, self.task, self.workers, self.optimizer).start()
         except OSError as error:  # e.g. no room in /dev/shm, or a file-size limit: train here instead
             self.log(f"data-parallel workers unavailable ({error}); training in this process")
         try:
@@ -304,8 +269,11 @@ class Trainer:
     def clip_and_step(self) -> float | None:
         """Clip the global gradient norm (returns it before clipping), step, and zero the gradients."""
         grad_clip = self.config.grad_clip
-        grad_norm = clip_grad_norm_(self.model.parameters(), grad_clip) if grad_clip else None
-        self.optimizer.step()
+        if self.data_parallel is not None:  # each worker clips and updates its slice of the weights (ZeRO)
+            grad_norm = self.data_parallel.clip_and_step(grad_clip)
+        else:
+            grad_norm = clip_grad_norm_(self.model.parameters(), grad_clip) if grad_clip else None
+            self.optimizer.step()
         self.optimizer.zero_grad()
         return grad_norm
 

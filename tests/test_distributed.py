@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from multiprocessing import shared_memory
 from pathlib import Path
 
 import numpy as np
@@ -256,12 +257,10 @@ def test_workers_of_a_killed_main_process_exit_and_its_shared_memory_goes(tmp_pa
 
 def test_without_shared_memory_the_run_trains_in_this_process(tmp_path, monkeypatch):
     """No room in /dev/shm (a container's default is 64 MB) or a file-size limit: one line, then on."""
-    import minitransformer.distributed as distributed
-
     def no_room(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(distributed.shared_memory, "SharedMemory", no_room)
+    monkeypatch.setattr(shared_memory, "SharedMemory", no_room)
     one, _, _ = run("gpt", 1, steps=3, out=tmp_path / "one")
     lines = []
     tokenizer = task_tokenizer("gpt", "micro", TEXT, 300)
