@@ -6,6 +6,7 @@ worker half the batch on 2 cores), the way `pretrain` trains by default.
 
     python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch] [--no-mygrad]
     python benchmarks/train_step.py --config small --only "data-parallel"   # one contender alone
+    python benchmarks/train_step.py --config small --only "data-parallel" --with-load   # beside a heavy job
 
 small  = nanoGPT's CPU recipe: vocab 65, context 64, batch 12, 4 layers, 4 heads, 128 wide
 medium = vocab 512, context 128, batch 32, 6 layers, 6 heads, 192 wide
@@ -375,6 +376,21 @@ def _vm_hwm_mb(pid: int) -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
+HEAVY_JOB = """
+import numpy as np
+a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
+while True:
+    a @ a
+"""
+
+
+def start_heavy_job() -> subprocess.Popen:
+    """A second heavy process for --with-load: float32 matmuls on all of NumPy's BLAS threads, the
+    way another training run or a test suite loads the machine."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    return subprocess.Popen([sys.executable, "-c", HEAVY_JOB], env=env)
+
+
 def peak_memory_mb(config_name: str, contender: str, workers: int) -> float:
     out = subprocess.run([sys.executable, __file__, "--config", config_name, "--memory-of", contender,
                           "--workers", str(workers)], capture_output=True, text=True)
@@ -393,17 +409,23 @@ def main() -> int:
     parser.add_argument("--only", help="run one contender alone (its BLAS/OpenMP threads then compete with nobody)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes of the data-parallel contender (default: the physical cores)")
+    parser.add_argument("--with-load", action="store_true",
+                        help="run a second heavy process (matmuls on all cores) during the steps")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
     c = CONFIGS[args.config]
     if args.workers is None:
         from minitransformer.distributed import default_workers
         args.workers = default_workers(c["batch"])
+    heavy = start_heavy_job() if args.with_load else None
     try:
         return race(args, c)
     finally:
         for group in OPEN_GROUPS:
             group.close()
+        if heavy is not None:
+            heavy.kill()
+            heavy.wait()
 
 
 def race(args, c) -> int:
@@ -428,7 +450,8 @@ def race(args, c) -> int:
             start = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - start)
-    print(f"config {args.config}: {c}; data-parallel workers: {args.workers}")
+    print(f"config {args.config}: {c}; data-parallel workers: {args.workers}"
+          f"{'; beside a heavy job (--with-load)' if args.with_load else ''}")
     ref = next((r for r in ("pytorch explicit attn", "matmul floor") if r in times), next(iter(times)))
     print(f"{'contender':<24}{'best ms':>9}{'median ms':>11}{'ratio to ' + ref:>34}{'peak MB':>9}")
     for name, ts in times.items():
