@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from pathlib import Path
 
 from .. import seed
 from ..corpus import read_corpus
-from ..distributed import default_workers
+from ..blas_threads import set_blas_threads
+from ..distributed import default_workers, physical_cores
 from ..files import prepare_output_folder
 from ..evaluation import held_out_report, unigram_counts
 from ..models import MODEL_TYPES
@@ -96,6 +98,15 @@ def chosen_workers(requested, batch_size: int) -> int:
     return requested
 
 
+def busy_machine_threads(n_workers: int) -> None:
+    """--workers 1 on a machine where other jobs already keep the cores busy (1-minute load average
+    at least cores - 0.5): one BLAS thread, since two threads per matmul would wait for each other
+    behind the other jobs (issue 18 measured a step at 920 ms that way, against 46 ms on a quiet machine)."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if n_workers == 1 and load >= physical_cores() - 0.5 and set_blas_threads(1):
+        print(f"the machine is busy (load {load:.1f}): training on one BLAS thread")
+
+
 def run(args) -> dict:
     out_dir = run_folder(args)
     given = {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
@@ -132,6 +143,7 @@ def run(args) -> dict:
     if not args.resume and args.samples:
         for line in task.show_before_training(model, tokenizer):
             print(line)
+    busy_machine_threads(n_workers)
     summary = pretrain(model, task, tokenizer, train_ids, val_ids, config, out_dir, args.preset, resume=args.resume,
                        workers=n_workers)
     print(f"\ndone: {done_line(summary)}")
