@@ -393,7 +393,8 @@ def start_heavy_job() -> subprocess.Popen:
 
 def peak_memory_mb(config_name: str, contender: str, workers: int) -> float:
     out = subprocess.run([sys.executable, __file__, "--config", config_name, "--memory-of", contender,
-                          "--workers", str(workers)], capture_output=True, text=True)
+                          "--workers", str(workers), "--batch", str(CONFIGS[config_name]["batch"])],
+                         capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
 
 
@@ -409,11 +410,12 @@ def main() -> int:
     parser.add_argument("--only", help="run one contender alone (its BLAS/OpenMP threads then compete with nobody)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes of the data-parallel contender (default: the physical cores)")
+    parser.add_argument("--batch", type=int, help="override the config's batch size (e.g. one worker's shard)")
     parser.add_argument("--with-load", action="store_true",
                         help="run a second heavy process (matmuls on all cores) during the steps")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
-    c = CONFIGS[args.config]
+    c = CONFIGS[args.config] = {**CONFIGS[args.config], **({"batch": args.batch} if args.batch else {})}
     if args.workers is None:
         from minitransformer.distributed import default_workers
         args.workers = default_workers(c["batch"])
