@@ -6,6 +6,7 @@ import math
 import multiprocessing as mp
 import os
 import signal
+import threading
 from multiprocessing import connection
 
 import numpy as np
@@ -26,14 +27,17 @@ class WorkerFailed(RuntimeError):
 
 
 class DataParallel:
-    """The main process's side: start `world_size` workers for `model` and `task`, then, each step,
-    `backward(batches, scale)` leaves the summed gradient in the parameters' .grad.
+    """The main process's side: start `world_size` workers for `model` and `task`; then each step
+    `backward(batches, scale)` leaves the summed gradient in the parameters' .grad and
+    `clip_and_step(max_norm)` clips it and applies `optimizer` (the Trainer's loop, train.py):
 
-        with DataParallel(model, task, world_size=2) as ddp:
+        with DataParallel(model, task, world_size=2, optimizer=optimizer) as ddp:
             losses = ddp.backward(micro_batches, scale=1 / grad_accum)
-            clip_grad_norm_(...); optimizer.step(); optimizer.zero_grad()
+            grad_norm = ddp.clip_and_step(max_norm=1.0)
+            optimizer.zero_grad()
 
-    While it is open the model's parameters live in shared memory; `close()` copies them back.
+    While it is open the model's parameters (and Adam's moments) live in shared memory; `close()`
+    copies them back into ordinary arrays.
     """
 
     def __init__(self, model, task, world_size: int, optimizer=None):
@@ -81,6 +85,8 @@ class DataParallel:
         context = mp.get_context(START_METHOD)
         saved_env = {name: os.environ.get(name) for name in ONE_THREAD}
         os.environ.update(ONE_THREAD)  # read by each worker's NumPy (spawn: a fresh interpreter)
+        # Ctrl-C ignored from birth: an ignored signal stays ignored across exec, and Python keeps it so
+        previous_sigint = _ignore_sigint()
         try:
             for rank in range(self.world_size):
                 ours, theirs = context.Pipe()
@@ -93,6 +99,8 @@ class DataParallel:
                 self.workers.append(worker)
                 self.pipes.append(ours)
         finally:
+            if previous_sigint is not None:
+                signal.signal(signal.SIGINT, previous_sigint)
             for name, value in saved_env.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -253,6 +261,13 @@ class DataParallel:
         if self.blas_threads is not None:
             set_blas_threads(self.blas_threads)
             self.blas_threads = None
+
+
+def _ignore_sigint():
+    """Ignore Ctrl-C while the workers are started (main thread only); returns the handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _exit_reason(code) -> str:
