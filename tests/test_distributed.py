@@ -20,6 +20,7 @@ from minitransformer.pretrain import new_model, split_corpus, task_tokenizer, tr
 from minitransformer.train import train
 
 TEXT = builtin_corpus()[:20000]
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers in /proc (Linux)")
 FAST = ["--preset", "micro", "--vocab-size", "300", "--batch-size", "4", "--log-every", "1", "--eval-every", "1000",
         "--eval-batches", "1", "--warmup", "2", "--samples", "0"]
 
@@ -114,6 +115,7 @@ class ExplodingLM(CausalLM):
         return super().loss(model, batch)
 
 
+@needs_proc
 def test_a_worker_that_raises_stops_the_run_naming_it_and_leaks_nothing(tmp_path):
     before = shm_segments()
     tokenizer = task_tokenizer("gpt", "micro", TEXT, 300)
@@ -147,6 +149,7 @@ def corpus_file(tmp_path) -> str:
     return str(path)
 
 
+@needs_proc
 def test_a_killed_worker_stops_the_run_in_one_line_keeping_the_checkpoint_and_no_orphans(tmp_path):
     before = shm_segments()
     folder = tmp_path / "run"
@@ -238,6 +241,7 @@ def test_closing_returns_the_weights_to_ordinary_memory():
     assert all(np.array_equal(a, p.data) and p.data.base is None for a, p in zip(before, model.parameters()))
 
 
+@needs_proc
 def test_workers_of_a_killed_main_process_exit_and_its_shared_memory_goes(tmp_path):
     before = shm_segments()
     child = start_cli(["pretrain", "--corpus", corpus_file(tmp_path), "--out", str(tmp_path / "run"), "--steps",
