@@ -5,12 +5,12 @@ loss is computed on it: a *task* (CausalLM, MaskedLM, SpanCorruption in objectiv
 both, so the trainer never needs to know which model it trains.  `Trainer.run()` reads top to
 bottom, one named method per line of the pseudo-code:
 
-    restore the run from its checkpoint (--resume), or start a fresh log
+    restore the run from its checkpoint (--resume), or start a fresh log; start the workers (if > 1)
     for each step:
         set the learning rate from the schedule (warmup, then cosine decay)
         for each micro-batch (gradient accumulation): loss = task.loss(batch); loss.backward()
             (with workers > 1: each worker does this on its shard and the gradients are summed)
-        clip the gradient norm; optimizer step; zero the gradients
+        clip the gradient norm; optimizer step (with workers: each its slice); zero the gradients
         log; now and then evaluate on held-out text and save a checkpoint
 
 A checkpoint holds everything needed to continue *exactly*: weights, optimizer state, step,
@@ -19,7 +19,7 @@ losses of an uninterrupted run.  Ctrl-C finishes the current step, saves, and st
 becomes NaN or inf stops the run and keeps the last good checkpoint.  At the end the run reports
 its FLOP/s against this machine's matmul rate (flops.py), for models that can count their FLOPs.
 With `workers` > 1 the gradients come from that many data-parallel worker processes
-(distributed.py), with the same losses to float32 rounding; a worker that fails stops the run.
+(distributed/), with the same losses to float32 rounding; a worker that fails stops the run.
 SIGTERM (a polite kill) counts as Ctrl-C; a second one stops at once, keeping the last checkpoint.
 A checkpoint is saved only while the weights and the optimizer state are finite: a diverging
 update can leave the loss finite but the weights not, and that is no "good" state to resume.
