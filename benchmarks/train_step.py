@@ -78,15 +78,14 @@ def data_parallel(c, workers: int):
     model = GPT(gpt_config("nano", vocab_size=c["vocab"], context_length=c["context"], n_layers=c["layers"],
                            n_heads=c["heads"], d_model=c["width"], d_ff=4 * c["width"], activation="gelu_tanh"))
     optimizer = mt.optim.AdamW(mt.optim.weight_decay_groups(model, 0.1), lr=1e-3)
-    group = DataParallel(model, CausalLM(context=c["context"]), workers)
+    group = DataParallel(model, CausalLM(context=c["context"]), workers, optimizer)
     group.start()
     OPEN_GROUPS.append(group)
     xy = batch(c)
 
     def step():
         group.backward([xy])
-        mt.optim.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        group.clip_and_step(1.0)  # each worker clips and updates its slice of the parameters
         optimizer.zero_grad()
 
     return step
