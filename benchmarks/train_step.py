@@ -1,7 +1,7 @@
 """One full GPT training step (forward, backward, gradient clipping, AdamW), side by side with
 the pure-matmul floor and, when they happen to be installed, the same model in PyTorch and in
 mygrad (a NumPy autograd library: the same arrays and BLAS as ours, graph-of-primitives autograd).
-"data-parallel" is ours on --workers processes (distributed.py: one BLAS thread each, every
+"data-parallel" is ours on --workers processes (distributed/: one BLAS thread each, every
 worker half the batch on 2 cores), the way `pretrain` trains by default.
 
     python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch] [--no-mygrad]

@@ -8,9 +8,10 @@ known spelling is tried.  Elsewhere, or with another BLAS, `set_blas_threads` re
 changes nothing: there the environment variable, set before Python starts, is the way.
 
 Why a training process wants one thread: on a machine where another job also runs, two BLAS
-threads per matmul wait for each other at every one of the ~100 matmuls of a step, and a step
-measured 20x slower (920 ms instead of 46); with one thread it degrades by the share of the CPU
-it loses, no more.  Data-parallel workers (distributed.py) get all cores busy one thread each.
+threads per matmul wait for each other at every one of the ~100 matmuls of a step (issue 18
+measured 920 ms instead of 46; here, beside a matmul job on both cores, the small step took
+336 ms with two threads and 211 with one, benchmarks/README.md).  Data-parallel workers
+(distributed/) keep all cores busy with one thread each.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def pretrain(model, task, tokenizer, train_ids, val_ids, config: TrainConfig, ou
              resume: bool = False, log=print, workers: int = 1) -> dict:
     """Train `model` on `task`; every checkpoint also holds what `load_trained` needs to rebuild it.
 
-    workers > 1 trains data-parallel in that many processes (distributed.py; a script that uses it
+    workers > 1 trains data-parallel in that many processes (distributed/; a script that uses it
     needs the `if __name__ == "__main__":` guard, since each worker imports the main module)."""
     metadata = {"model_type": model_type_of(model), "model_config": model.config.to_dict(),
                 "tokenizer": tokenizer.to_dict(), "preset": preset,

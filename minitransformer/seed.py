@@ -4,7 +4,7 @@ Dropout, weight initialization and sampling all draw from `get_rng()`. `manual_s
 with a fresh `np.random.default_rng(s)`, as `torch.manual_seed` does for PyTorch.
 
 Dropout draws through `batch_random`, so that each sample's mask is the same however the batch is
-split across data-parallel workers (distributed.py): a worker holding samples [start, stop) of a
+split across data-parallel workers (distributed/): a worker holding samples [start, stop) of a
 batch of `total` skips the draws of the samples before its own and after them, so its generator
 ends each draw where one process holding the whole batch would.
 """

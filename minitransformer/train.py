@@ -370,6 +370,6 @@ def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadat
     on_step(step, train_loss), if given, is called after every step (e.g. to collect a loss curve).
     Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
     training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
-    workers > 1 trains data-parallel in that many processes (distributed.py).
+    workers > 1 trains data-parallel in that many processes (distributed/).
     """
     return Trainer(model, task, train_ids, val_ids, config, out_dir, metadata, log, on_step, workers).run(resume)

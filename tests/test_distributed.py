@@ -1,4 +1,4 @@
-"""Data-parallel training (distributed.py): N workers give one process's losses, and fail safely."""
+"""Data-parallel training (distributed/): N workers give one process's losses, and fail safely."""
 
 import os
 import signal

@@ -6,7 +6,7 @@ The trainer (train.py) asks a task for three things only, so it never needs to k
     task.loss(model, batch)          -> the scalar loss Tensor to minimize
     task.context                     -> tokens per row (for the tokens/s figure)
 
-Data-parallel training (distributed.py) asks two more, which the base class answers for batches
+Data-parallel training (distributed/) asks two more, which the base class answers for batches
 that are tuples of arrays with the samples along the first axis:
 
     task.shard(batch, start, stop)   -> samples [start, stop) of a batch, for one worker
