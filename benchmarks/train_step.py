@@ -1,8 +1,12 @@
 """One full GPT training step (forward, backward, gradient clipping, AdamW), side by side with
 the pure-matmul floor and, when they happen to be installed, the same model in PyTorch and in
 mygrad (a NumPy autograd library: the same arrays and BLAS as ours, graph-of-primitives autograd).
+"data-parallel" is ours on --workers processes (distributed/: one BLAS thread each, every
+worker half the batch on 2 cores), the way `pretrain` trains by default.
 
     python benchmarks/train_step.py --config small|medium [--steps 20] [--no-torch] [--no-mygrad]
+    python benchmarks/train_step.py --config small --only "data-parallel"   # one contender alone
+    python benchmarks/train_step.py --config small --only "data-parallel" --with-load   # beside a heavy job
 
 small  = nanoGPT's CPU recipe: vocab 65, context 64, batch 12, 4 layers, 4 heads, 128 wide
 medium = vocab 512, context 128, batch 32, 6 layers, 6 heads, 192 wide
@@ -55,6 +59,33 @@ def ours(c):
         loss.backward()
         mt.optim.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        optimizer.zero_grad()
+
+    return step
+
+
+OPEN_GROUPS = []  # data-parallel workers to stop at exit
+
+
+def data_parallel(c, workers: int):
+    """`ours`, with the gradient computed by `workers` processes on shards of the batch."""
+    import minitransformer as mt
+    from minitransformer.distributed import DataParallel
+    from minitransformer.models import GPT, gpt_config
+    from minitransformer.objectives import CausalLM
+
+    mt.manual_seed(0)
+    model = GPT(gpt_config("nano", vocab_size=c["vocab"], context_length=c["context"], n_layers=c["layers"],
+                           n_heads=c["heads"], d_model=c["width"], d_ff=4 * c["width"], activation="gelu_tanh"))
+    optimizer = mt.optim.AdamW(mt.optim.weight_decay_groups(model, 0.1), lr=1e-3)
+    group = DataParallel(model, CausalLM(context=c["context"]), workers, optimizer)
+    group.start()
+    OPEN_GROUPS.append(group)
+    xy = batch(c)
+
+    def step():
+        group.backward([xy])
+        group.clip_and_step(1.0)  # each worker clips and updates its slice of the parameters
         optimizer.zero_grad()
 
     return step
@@ -266,9 +297,11 @@ def mygrad_step(c):
     return step
 
 
-def contenders(c, with_torch: bool, with_mygrad: bool = True):
-    """The step makers to race: ours and the floor always, the optional ones when importable."""
-    found = {"minitransformer": lambda: ours(c), "matmul floor": lambda: matmul_floor(c)}
+def contenders(c, with_torch: bool, with_mygrad: bool = True, workers: int = 2):
+    """The step makers to race: ours (one process and data-parallel) and the floor always, the
+    optional ones when importable."""
+    found = {"minitransformer": lambda: ours(c), "data-parallel": lambda: data_parallel(c, workers),
+             "matmul floor": lambda: matmul_floor(c)}
     if with_torch:
         try:
             import torch  # noqa: F401
@@ -295,7 +328,7 @@ def resident_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure_peak_memory(config_name: str, contender: str, steps: int = 3) -> None:
+def measure_peak_memory(config_name: str, contender: str, steps: int = 3, workers: int = 2) -> None:
     """In this (fresh) process: peak resident memory during a few steps above the level before them.
 
     The model, optimizer and batch exist before the first step, so what is measured is what a step
@@ -303,7 +336,11 @@ def measure_peak_memory(config_name: str, contender: str, steps: int = 3) -> Non
     samples the resident size every millisecond (ru_maxrss would include import-time peaks).
     """
     c = CONFIGS[config_name]
-    step = contenders(c, with_torch=contender.startswith("pytorch"), with_mygrad=contender == "mygrad")[contender]()
+    step = contenders(c, with_torch=contender.startswith("pytorch"), with_mygrad=contender == "mygrad",
+                      workers=workers)[contender]()
+    if contender == "data-parallel":  # the workers' memory, not this coordinating process's
+        print(worker_peak_growth_mb(step, steps))
+        return
     before = resident_mb()
     peak = [before]
     done = threading.Event()
@@ -322,8 +359,40 @@ def measure_peak_memory(config_name: str, contender: str, steps: int = 3) -> Non
     print(peak[0] - before)
 
 
-def peak_memory_mb(config_name: str, contender: str) -> float:
-    out = subprocess.run([sys.executable, __file__, "--config", config_name, "--memory-of", contender],
+def worker_peak_growth_mb(step, steps: int) -> float:
+    """The largest growth of a data-parallel worker's peak resident size (VmHWM) during the steps."""
+    def peaks():
+        return [_vm_hwm_mb(worker.pid) for worker in OPEN_GROUPS[-1].workers]
+
+    before = peaks()
+    for _ in range(steps):
+        step()
+    return max(after - start for after, start in zip(peaks(), before))
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
+HEAVY_JOB = """
+import numpy as np
+a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
+while True:
+    a @ a
+"""
+
+
+def start_heavy_job() -> subprocess.Popen:
+    """A second heavy process for --with-load: float32 matmuls on all of NumPy's BLAS threads, the
+    way another training run or a test suite loads the machine."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    return subprocess.Popen([sys.executable, "-c", HEAVY_JOB], env=env)
+
+
+def peak_memory_mb(config_name: str, contender: str, workers: int) -> float:
+    out = subprocess.run([sys.executable, __file__, "--config", config_name, "--memory-of", contender,
+                          "--workers", str(workers), "--batch", str(CONFIGS[config_name]["batch"])],
                          capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
 
@@ -338,17 +407,41 @@ def main() -> int:
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc untuned (see minitransformer/allocator.py)")
     parser.add_argument("--only", help="run one contender alone (its BLAS/OpenMP threads then compete with nobody)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes of the data-parallel contender (default: the physical cores)")
+    parser.add_argument("--batch", type=int, help="override the config's batch size (e.g. one worker's shard)")
+    parser.add_argument("--with-load", action="store_true",
+                        help="run a second heavy process (matmuls on all cores) during the steps")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: measure one contender's memory
     args = parser.parse_args()
+    c = CONFIGS[args.config] = {**CONFIGS[args.config], **({"batch": args.batch} if args.batch else {})}
+    if args.workers is None:
+        from minitransformer.distributed import default_workers
+        args.workers = default_workers(c["batch"])
+    heavy = start_heavy_job() if args.with_load else None
+    try:
+        return race(args, c)
+    finally:
+        for group in OPEN_GROUPS:
+            group.close()
+        if heavy is not None:
+            heavy.kill()
+            heavy.wait()
+
+
+def race(args, c) -> int:
     if args.memory_of:
-        measure_peak_memory(args.config, args.memory_of)
+        measure_peak_memory(args.config, args.memory_of, workers=args.workers)
         return 0
-    c = CONFIGS[args.config]
     if not args.default_malloc:
         from minitransformer.allocator import keep_freed_memory
         print(f"malloc keeps freed memory for reuse (all contenders): {keep_freed_memory()}")
-    steps = {name: make() for name, make in contenders(c, not args.no_torch, not args.no_mygrad).items()
-             if args.only is None or name == args.only}
+    found = contenders(c, not args.no_torch, not args.no_mygrad, args.workers)
+    if args.only is not None and args.only not in found:
+        print(f"error: --only {args.only!r} is not a contender here; choose one of {sorted(found)} "
+              "(the PyTorch and mygrad ones only when installed and not turned off)", file=sys.stderr)
+        return 2
+    steps = {name: make() for name, make in found.items() if args.only is None or name == args.only}
     for step in steps.values():  # warm up
         step()
         step()
@@ -358,13 +451,14 @@ def main() -> int:
             start = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - start)
-    print(f"config {args.config}: {c}")
+    print(f"config {args.config}: {c}; data-parallel workers: {args.workers}"
+          f"{'; beside a heavy job (--with-load)' if args.with_load else ''}")
     ref = next((r for r in ("pytorch explicit attn", "matmul floor") if r in times), next(iter(times)))
     print(f"{'contender':<24}{'best ms':>9}{'median ms':>11}{'ratio to ' + ref:>34}{'peak MB':>9}")
     for name, ts in times.items():
         best, median = min(ts) * 1e3, float(np.median(ts)) * 1e3
         ratio = median / (float(np.median(times[ref])) * 1e3)
-        memory = float("nan") if args.no_memory else peak_memory_mb(args.config, name)
+        memory = float("nan") if args.no_memory else peak_memory_mb(args.config, name, args.workers)
         print(f"{name:<24}{best:>9.1f}{median:>11.1f}{ratio:>34.2f}{memory:>9.1f}")
     return 0
 

@@ -128,13 +128,16 @@ def train_config(kind: str, **given) -> TrainConfig:
 
 
 def pretrain(model, task, tokenizer, train_ids, val_ids, config: TrainConfig, out_dir, preset: str,
-             resume: bool = False, log=print) -> dict:
-    """Train `model` on `task`; every checkpoint also holds what `load_trained` needs to rebuild it."""
+             resume: bool = False, log=print, workers: int = 1) -> dict:
+    """Train `model` on `task`; every checkpoint also holds what `load_trained` needs to rebuild it.
+
+    workers > 1 trains data-parallel in that many processes (distributed/; a script that uses it
+    needs the `if __name__ == "__main__":` guard, since each worker imports the main module)."""
     metadata = {"model_type": model_type_of(model), "model_config": model.config.to_dict(),
                 "tokenizer": tokenizer.to_dict(), "preset": preset,
                 # the unigram baseline of the training split, so `evaluate` can compare on any text later
                 "unigram_counts": unigram_counts(train_ids, model.config.vocab_size).tolist()}
-    return train(model, task, train_ids, val_ids, config, out_dir, metadata, resume=resume, log=log)
+    return train(model, task, train_ids, val_ids, config, out_dir, metadata, resume=resume, log=log, workers=workers)
 
 
 def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> HeldOutReport:

@@ -5,11 +5,12 @@ loss is computed on it: a *task* (CausalLM, MaskedLM, SpanCorruption in objectiv
 both, so the trainer never needs to know which model it trains.  `Trainer.run()` reads top to
 bottom, one named method per line of the pseudo-code:
 
-    restore the run from its checkpoint (--resume), or start a fresh log
+    restore the run from its checkpoint (--resume), or start a fresh log; start the workers (if > 1)
     for each step:
         set the learning rate from the schedule (warmup, then cosine decay)
         for each micro-batch (gradient accumulation): loss = task.loss(batch); loss.backward()
-        clip the gradient norm; optimizer step; zero the gradients
+            (with workers > 1: each worker does this on its shard and the gradients are summed)
+        clip the gradient norm; optimizer step (with workers: each its slice); zero the gradients
         log; now and then evaluate on held-out text and save a checkpoint
 
 A checkpoint holds everything needed to continue *exactly*: weights, optimizer state, step,
@@ -17,6 +18,8 @@ and the states of both random generators (batches and dropout), so `--resume` re
 losses of an uninterrupted run.  Ctrl-C finishes the current step, saves, and stops; a loss that
 becomes NaN or inf stops the run and keeps the last good checkpoint.  At the end the run reports
 its FLOP/s against this machine's matmul rate (flops.py), for models that can count their FLOPs.
+With `workers` > 1 the gradients come from that many data-parallel worker processes
+(distributed/), with the same losses to float32 rounding; a worker that fails stops the run.
 SIGTERM (a polite kill) counts as Ctrl-C; a second one stops at once, keeping the last checkpoint.
 A checkpoint is saved only while the weights and the optimizer state are finite: a diverging
 update can leave the loss finite but the weights not, and that is no "good" state to resume.
@@ -27,10 +30,9 @@ validation loss stays above that best for OVERFIT_PATIENCE evaluations in a row 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,10 +42,12 @@ import numpy as np
 from . import checkpoint, seed
 from .allocator import keep_freed_memory
 from .checks import is_integer
+from .distributed import DataParallel, WorkerFailed
 from .files import atomic_write_bytes, remove_stale_temp_files
 from .flops import counts_flops, training_efficiency
 from .objectives import CausalLM, MaskedLM, SpanCorruption  # re-exported: the tasks train() is given
 from .optim import AdamW, WarmupCosine, clip_grad_norm_, set_lr, weight_decay_groups
+from .stop_signals import StopOnCtrlC, TrainingInterrupted  # noqa: F401  (TrainingInterrupted: re-exported)
 from .tensor import no_grad
 
 
@@ -52,10 +56,6 @@ OVERFIT_PATIENCE = 3  # evaluations in a row above the best validation loss befo
 
 class TrainingDiverged(RuntimeError):
     """The loss, the weights or the optimizer state became NaN or infinite."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """A second Ctrl-C (or SIGTERM): training stopped at once, without saving the current step."""
 
 
 @dataclass
@@ -87,37 +87,6 @@ def evaluate(model, task, ids, config: TrainConfig) -> float:
     return float(np.mean(losses))
 
 
-class _StopOnCtrlC:
-    """While active, the first Ctrl-C (or SIGTERM) only asks the loop to stop after the current step.
-
-    A second one stops at once with TrainingInterrupted, whose message is `second_message()`: the
-    checkpoint on disk is whole either way, since saves are atomic.  Python delivers signals to the
-    main thread only; elsewhere (train() run in a worker thread) Ctrl-C keeps its usual meaning.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self, second_message=lambda: "interrupted twice: stopped at once"):
-        self.second_message = second_message
-
-    def __enter__(self):
-        self.requested = False
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:  # a second Ctrl-C: stop at once
-            raise TrainingInterrupted(self.second_message())
-        self.requested = True
-
-    def __exit__(self, *exc):
-        for number, previous in self._previous.items():
-            signal.signal(number, previous)
-        return False
-
-
 def perplexity(loss: float) -> float:
     """e^loss: the number of equally likely tokens the model is, on average, choosing between."""
     return math.exp(min(loss, 700.0))  # past e^700 a float overflows
@@ -137,7 +106,7 @@ class Trainer:
     """
 
     def __init__(self, model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadata: dict,
-                 log=print, on_step=None):
+                 log=print, on_step=None, workers: int = 1):
         keep_freed_memory()  # reuse freed blocks instead of page-faulting fresh ones (allocator.py)
         self.model, self.task, self.config = model, task, config
         self.train_ids, self.val_ids = train_ids, val_ids
@@ -159,6 +128,7 @@ class Trainer:
         self.step = 0
         self.saved_step = None  # the step of the last checkpoint this run saved (or resumed from)
         self.tokens_per_step = config.batch_size * config.grad_accum * task.context
+        self.workers, self.data_parallel = workers, None  # DataParallel checks workers against the batch
 
     def run(self, resume: bool = False) -> dict:
         """Train until config.steps (or Ctrl-C); returns the summary described in `train`."""
@@ -170,7 +140,8 @@ class Trainer:
         summary = {"stopped": "finished", "train_loss": None, "val_loss": None}
         self.start_time, self.start_step = time.perf_counter(), self.step
         self.train_seconds = 0.0  # inside training steps only: no evaluation or checkpoints
-        with _StopOnCtrlC(lambda: f"interrupted twice: stopped at once, without saving; {self.kept()}") as ctrl_c:
+        with StopOnCtrlC(lambda: f"interrupted twice: stopped at once, without saving; {self.kept()}") as ctrl_c, \
+                self.start_workers():
             while self.step < self.config.steps:
                 step_start = time.perf_counter()
                 lr = self.set_learning_rate()
@@ -252,6 +223,23 @@ class Trainer:
             if path.exists():
                 path.unlink()
 
+    @contextlib.contextmanager
+    def start_workers(self):
+        """With workers > 1, the data-parallel workers for the length of the run (stopped however it ends)."""
+        try:
+            if self.workers > 1:
+                self.data_parallel = DataParallel(self.model, self.task, self.workers, self.optimizer).start()
+        except OSError as error:  # e.g. no room in /dev/shm, or a file-size limit: train here instead
+            self.log(f"data-parallel workers unavailable ({error}); training in this process")
+        try:
+            yield
+        except WorkerFailed as error:
+            raise WorkerFailed(f"{error}; stopped; {self.kept()}") from None
+        finally:
+            if self.data_parallel is not None:
+                self.data_parallel.close()
+            self.data_parallel = None
+
     def set_learning_rate(self) -> float:
         lr = self.schedule(self.step)
         set_lr(self.optimizer, lr)
@@ -264,21 +252,30 @@ class Trainer:
         of the mean loss: the same as one batch grad_accum times as large.
         """
         config = self.config
-        loss_sum = 0.0
-        for _ in range(config.grad_accum):
-            loss = self.task.loss(self.model, self.task.batch(self.train_ids, config.batch_size, self.data_rng))
-            if not math.isfinite(loss.item()):  # steps count from 1, as in the log
-                raise TrainingDiverged(f"the loss became {loss.item()} at step {self.step + 1}; stopped; "
+        batches = [self.task.batch(self.train_ids, config.batch_size, self.data_rng) for _ in range(config.grad_accum)]
+        if self.data_parallel is not None:  # each worker its shard of every batch; gradients summed
+            losses = self.data_parallel.backward(batches, scale=1.0 / config.grad_accum)
+        else:
+            losses = []
+            for batch in batches:
+                loss = self.task.loss(self.model, batch)
+                losses.append(loss.item())
+                if math.isfinite(losses[-1]):
+                    (loss * (1.0 / config.grad_accum)).backward()
+        for loss in losses:
+            if not math.isfinite(loss):  # steps count from 1, as in the log
+                raise TrainingDiverged(f"the loss became {loss} at step {self.step + 1}; stopped; "
                                        f"{self.kept()}. Try a lower --lr or stronger --grad-clip.")
-            (loss * (1.0 / config.grad_accum)).backward()
-            loss_sum += loss.item()
-        return loss_sum / config.grad_accum
+        return sum(losses) / config.grad_accum
 
     def clip_and_step(self) -> float | None:
         """Clip the global gradient norm (returns it before clipping), step, and zero the gradients."""
         grad_clip = self.config.grad_clip
-        grad_norm = clip_grad_norm_(self.model.parameters(), grad_clip) if grad_clip else None
-        self.optimizer.step()
+        if self.data_parallel is not None:  # each worker clips and updates its slice of the weights (ZeRO)
+            grad_norm = self.data_parallel.clip_and_step(grad_clip)
+        else:
+            grad_norm = clip_grad_norm_(self.model.parameters(), grad_clip) if grad_clip else None
+            self.optimizer.step()
         self.optimizer.zero_grad()
         return grad_norm
 
@@ -368,12 +365,13 @@ class Trainer:
 
 
 def train(model, task, train_ids, val_ids, config: TrainConfig, out_dir, metadata: dict,
-          resume: bool = False, log=print, on_step=None) -> dict:
+          resume: bool = False, log=print, on_step=None, workers: int = 1) -> dict:
     """Train `model` on `task` for config.steps steps; checkpoints and log.jsonl go to out_dir.
 
     metadata (model type, config, tokenizer, ...) is stored in every checkpoint.
     on_step(step, train_loss), if given, is called after every step (e.g. to collect a loss curve).
     Returns a summary: final step, last train loss, last val loss, stop reason, and how fast the
     training steps ran: FLOP/s achieved and as a fraction of this machine's matmul rate ('mfu').
+    workers > 1 trains data-parallel in that many processes (distributed/).
     """
-    return Trainer(model, task, train_ids, val_ids, config, out_dir, metadata, log, on_step).run(resume)
+    return Trainer(model, task, train_ids, val_ids, config, out_dir, metadata, log, on_step, workers).run(resume)

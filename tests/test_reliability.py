@@ -431,7 +431,7 @@ def test_the_nan_message_counts_steps_as_the_log_does(world, tmp_path, capsys, m
     monkeypatch.setattr(train_module.CausalLM, "loss", loss)
     folder = tmp_path / "nan"
     code, _, err = run_cli(["pretrain", "--corpus", str(world.corpus), "--out", str(folder), "--steps", "5",
-                            "--checkpoint-every", "1", *FAST], capsys)
+                            "--checkpoint-every", "1", "--workers", "1", *FAST], capsys)  # the patch: this process only
     assert_one_clear_line(code, err, ("the loss became nan at step 3", "saved at step 2"))
     assert [r["step"] for r in log_records(folder) if "train_loss" in r] == [1, 2]
 

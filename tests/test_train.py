@@ -146,7 +146,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, corpus, cap
 
     monkeypatch.setattr(train_module.CausalLM, "loss", loss_that_explodes)
     code = main(["pretrain", "--corpus", str(corpus), "--steps", "8", "--checkpoint-every", "2", "--out", str(folder),
-                 *FAST[:-2], "--eval-every", "100"])
+                 *FAST[:-2], "--eval-every", "100", "--workers", "1"])  # the patch lives in this process only
     assert code == 2
     err = capsys.readouterr().err
     assert "the loss became nan at step 5" in err and "saved at step 4" in err and "is kept" in err  # log numbering

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import __version__
 from ..corpus import CorpusError
+from ..distributed import WorkerFailed
 from ..files import os_error_reason
 from ..safetensors import CheckpointError
 from ..tokenizers import TokenizerFileError, UnknownTokenError
@@ -38,7 +39,7 @@ COMMANDS = {"pretrain": pretrain, "generate": generate, "evaluate": evaluate, "f
 # The errors a user can cause and fix (a missing file, a bad value, a diverging run): one line each.
 # OSError (a file that cannot be read or written), MemoryError and Ctrl-C are reported by main too.
 USER_ERRORS = (CorpusError, CheckpointError, TokenizerFileError, UnknownTokenError, TrainingDiverged,
-               FileNotFoundError, ValueError, IndexError, TypeError)
+               WorkerFailed, FileNotFoundError, ValueError, IndexError, TypeError)
 INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
 BROKEN_PIPE = 141  # and for one whose reader went away (128 + SIGPIPE)
 

@@ -11,7 +11,7 @@ from ..models import model_type_of
 from ..pretrain import load_trained
 from ..pretrained import load_pretrained
 from ..seed import manual_seed
-from .values import fraction, non_negative_int, positive_float, positive_int
+from .values import fraction, non_negative_int, positive_float, positive_int, workers
 
 HELP = "fine-tune a pretrained checkpoint with SGD on a labelled task"
 DESCRIPTION = ("Fine-tune a pretrained checkpoint (gpt or bert) with SGD + momentum on a labelled task "
@@ -47,6 +47,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the head's init, the split and the batches")
     p.add_argument("--out", help="save the fine-tuned classifier's weights here (.safetensors; default: not saved)")
+    p.add_argument("--workers", type=workers, default=1,
+                   help="checked as pretrain's, but fine-tuning runs in this process for now: data-parallel "
+                        "fine-tuning is not built (its batches of short examples may be too small to pay for "
+                        "the workers' messages; not measured)")
 
 
 def _load_model(args) -> tuple:

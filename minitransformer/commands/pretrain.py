@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from pathlib import Path
 
 from .. import seed
 from ..corpus import read_corpus
+from ..blas_threads import set_blas_threads
+from ..distributed import default_workers, physical_cores
 from ..files import prepare_output_folder
 from ..evaluation import held_out_report, unigram_counts
 from ..models import MODEL_TYPES
@@ -18,7 +21,7 @@ from ..pretrain import (default_steps_by_model, load_tokenizer, load_trained, ne
                         task_tokenizer, train_config)
 from ..safetensors import CheckpointError
 from ..train import TrainConfig
-from .values import fraction, non_negative_float, non_negative_int, positive_float, positive_int
+from .values import fraction, non_negative_float, non_negative_int, positive_float, positive_int, workers
 
 HELP = "pretrain a tiny GPT, BERT or T5 on a corpus"
 DESCRIPTION = ("Train a BPE tokenizer and a model on a corpus (the built-in CPython help text by default), "
@@ -78,6 +81,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--noise-density", type=float, default=None,
                    help="t5: share of tokens hidden in spans (default 0.3; the paper's is 0.15)")
     add_train_options(p, TrainConfig())
+    add_workers_option(p)
+
+
+def add_workers_option(p: argparse.ArgumentParser, note: str = "") -> None:
+    p.add_argument("--workers", type=workers, default="auto",
+                   help="data-parallel worker processes, one BLAS thread each; 1: train in this process "
+                        f"(default auto: the physical cores this process may use, at most the batch size){note}")
+
+
+def chosen_workers(requested, batch_size: int) -> int:
+    """--workers as a number: 'auto' -> the physical cores (capped at the batch size); checked against it."""
+    if requested == "auto":
+        return default_workers(batch_size)
+    if requested > batch_size:
+        raise ValueError(f"--workers {requested} is more than --batch-size {batch_size}: each worker needs at least "
+                         f"one sequence of the batch; pass --workers {batch_size} or fewer (or a larger --batch-size)")
+    return requested
+
+
+def busy_machine_threads(n_workers: int) -> None:
+    """--workers 1 on a machine where other jobs already keep the cores busy (1-minute load average
+    at least cores - 0.5): one BLAS thread, since two threads per matmul would wait for each other
+    behind the other jobs (issue 18 measured a step at 920 ms that way, against 46 ms on a quiet machine)."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if n_workers == 1 and load >= physical_cores() - 0.5 and set_blas_threads(1):
+        print(f"the machine is busy (load {load:.1f}): training on one BLAS thread")
 
 
 def run(args) -> dict:
@@ -92,6 +121,7 @@ def run(args) -> dict:
         config = resumed_config(args.model, meta, given, out_dir)
     else:
         config = train_config(args.model, **given)
+    n_workers = chosen_workers(args.workers, config.batch_size)
     text = read_corpus(args.corpus)
     if not args.resume:
         tokenizer = _tokenizer(args, text)
@@ -107,14 +137,17 @@ def run(args) -> dict:
     print(f"corpus: {len(text):,} characters -> {len(train_ids) + len(val_ids):,} tokens "
           f"({len(train_ids):,} train, {len(val_ids):,} val)")
     print(f"model: {args.model} '{args.preset}', {model.num_parameters():,} parameters; "
-          f"{config.steps} steps of {config.batch_size} x {model.config.context_length} tokens")
+          f"{config.steps} steps of {config.batch_size} x {model.config.context_length} tokens"
+          f"{f' on {n_workers} data-parallel workers' if n_workers > 1 else ''}")
     task = task_for(model, tokenizer, **_task_options(args))
     for line in task.recipe_notes(model):
         print(line)
     if not args.resume and args.samples:
         for line in task.show_before_training(model, tokenizer):
             print(line)
-    summary = pretrain(model, task, tokenizer, train_ids, val_ids, config, out_dir, args.preset, resume=args.resume)
+    busy_machine_threads(n_workers)
+    summary = pretrain(model, task, tokenizer, train_ids, val_ids, config, out_dir, args.preset, resume=args.resume,
+                       workers=n_workers)
     print(f"\ndone: {done_line(summary)}")
     picture = write_loss_picture(out_dir)
     if summary["stopped"] == "finished":

@@ -43,6 +43,13 @@ def fraction(text) -> float:
     return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
+def workers(text) -> int | str:
+    """--workers: a positive integer, or 'auto' (the physical cores, capped at the batch size)."""
+    if str(text).strip().lower() == "auto":
+        return "auto"
+    return _number(text, int, lambda v: v >= 1, "a positive integer (1, 2, ...) or 'auto'")
+
+
 def nucleus(text) -> float:
     """top-p: the share of probability mass to sample from."""
     return _number(text, float, lambda v: 0 < v <= 1, "a number in (0, 1]")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..cache_blocking import row_blocks
-from ..seed import get_rng
+from ..seed import batch_random
 from ..tensor import Tensor, as_tensor, unwrap
 from .softmax import softmax_reference
 
@@ -98,7 +98,7 @@ class Attention(Function):
         keep_t = None
         dropped_t = probs_t
         if dropout_p > 0.0:
-            keep_t = (get_rng().random(probs_t.shape) >= dropout_p).astype(probs_t.dtype) / (1.0 - dropout_p)
+            keep_t = (batch_random(probs_t.shape) >= dropout_p).astype(probs_t.dtype) / (1.0 - dropout_p)
             dropped_t = probs_t * keep_t
         out = _matmul_laid_out_like(q, np.swapaxes(dropped_t, -1, -2), v)  # P V
         ctx.save_for_backward(q, k, v, probs_t, keep_t)  # q already carries the scale

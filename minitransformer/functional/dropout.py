@@ -7,7 +7,7 @@ correction at evaluation time, when dropout does nothing.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..seed import get_rng
+from ..seed import batch_random
 from ..tensor import Tensor, as_tensor
 
 
@@ -16,7 +16,7 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, x, p):
-        keep = (get_rng().random(x.shape) >= p).astype(x.dtype)
+        keep = (batch_random(x.shape) >= p).astype(x.dtype)
         keep /= 1.0 - p
         ctx.save_for_backward(keep)
         return x * keep

@@ -329,6 +329,9 @@ class SpanCorruption(PretrainingTask):
         targets = np.where(batch.target_mask, batch.target_ids, IGNORE_INDEX)
         return model(batch.input_ids, targets)[1]
 
+    def loss_tokens(self, batch) -> int:
+        return int(np.count_nonzero(batch.target_mask))
+
     scored_tokens = "hidden span tokens"
 
     def scored_predictions(self, model, batch):

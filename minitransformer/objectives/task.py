@@ -6,6 +6,12 @@ The trainer (train.py) asks a task for three things only, so it never needs to k
     task.loss(model, batch)          -> the scalar loss Tensor to minimize
     task.context                     -> tokens per row (for the tokens/s figure)
 
+Data-parallel training (distributed/) asks two more, which the base class answers for batches
+that are tuples of arrays with the samples along the first axis:
+
+    task.shard(batch, start, stop)   -> samples [start, stop) of a batch, for one worker
+    task.loss_tokens(batch)          -> how many positions the loss averages over (its weight)
+
 Held-out evaluation against the baselines (evaluation.py) asks two more:
 
     task.evaluation_batch(ids, batch_size, rng)  -> a batch for scoring (by default: task.batch)
@@ -29,6 +35,10 @@ Each objective module (causal_lm.py, masked_lm.py, span_corruption.py) defines o
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+import numpy as np
+
+from .ids import IGNORE_INDEX
 
 
 def indent(text: str) -> str:
@@ -68,6 +78,19 @@ class PretrainingTask:
             raise ValueError(f"the tokenizer lacks the special tokens {missing}, which {cls.__name__} needs; "
                              "train one with make_tokenizer (or without --tokenizer), which adds them all")
         return {name: tokenizer.token_to_id(name) for name in cls.special_tokens}
+
+    def shard(self, batch, start: int, stop: int):
+        """Samples [start, stop) of `batch`: every array of the tuple (or NamedTuple) sliced alike."""
+        rows = [part[start:stop] for part in batch]
+        return type(batch)(*rows) if hasattr(batch, "_fields") else type(batch)(rows)
+
+    def loss_tokens(self, batch) -> int:
+        """The number of positions the loss is the mean over: the targets (batch[1]) not ignored.
+
+        A worker's shard loss is weighted by its share of these, so that the summed gradient is the
+        gradient of the mean over the whole batch, even when the shards hold unequal counts.
+        """
+        return int(np.count_nonzero(np.asarray(batch[1]) != IGNORE_INDEX))
 
     scored_tokens: str = "tokens"
 
