@@ -407,7 +407,7 @@ assert all(id(p) in pretrained for p in classifier.gpt.parameters()), "the body 
 # included, is **pre-norm** like GPT-2 (lesson 4, section 6): GPT-1's sizes, GPT-2's block.
 
 # %%
-from minitransformer.commands.info import preset_parameters
+from minitransformer.models.size import preset_parameters
 from minitransformer.models.gpt import gpt_config
 
 GPT1_PAPER = dict(n_layers=12, d_model=768, n_heads=12, d_ff=3072, context_length=512, vocab_size=40_000 + 478,

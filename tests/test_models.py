@@ -427,3 +427,13 @@ def test_a_space_before_a_gap_belongs_to_the_hidden_token():
     assert encode_with_gaps(bpe, "the  [MASK]") == bpe.encode("the ") + [mask]  # only the one space next to it
     chars = CharTokenizer.from_text("the statement a", special_tokens=["[MASK]"])
     assert encode_with_gaps(chars, "the [MASK]") == chars.encode("the ") + [chars.token_to_id("[MASK]")]
+
+
+@pytest.mark.parametrize("kind", ["gpt", "bert", "t5"])
+def test_preset_parameters_counts_a_model_exactly_without_building_it(kind):
+    from minitransformer.models import MODEL_TYPES
+    from minitransformer.models.size import preset_parameters
+
+    model_class, _, presets = MODEL_TYPES[kind]
+    config = presets["tiny"]
+    assert preset_parameters(model_class, config) == build_model(kind, "tiny").num_parameters()

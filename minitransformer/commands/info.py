@@ -6,10 +6,9 @@ The FLOP count and the matmul probe are explained in flops.py.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
-
 from ..flops import describe_matmul_rate, matmul_rate_samples, training_flops_per_token
 from ..models import MODEL_TYPES, build_model
+from ..models.size import preset_parameters
 from .values import positive_int
 
 HELP = "size, FLOPs per token and estimated step time of a preset"
@@ -23,17 +22,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override the preset's vocabulary size (default: the preset's)")
     p.add_argument("--batch-size", type=positive_int, default=16, help="sequences per step, for the time estimate")
     p.add_argument("--list-presets", action="store_true", help="list every model's presets with their sizes")
-
-
-def preset_parameters(model_class, config) -> int:
-    """The exact parameter count of `config`, without building the (maybe 500 MB) model: the count is
-    affine in the vocabulary size, the context length and the number of layers, so three small
-    models with one of them changed each give its slope."""
-    base = replace(config, vocab_size=64, context_length=16, n_layers=0)
-    count = lambda **change: model_class(replace(base, **change)).num_parameters()
-    p0 = count()
-    return (p0 + (count(vocab_size=65) - p0) * (config.vocab_size - 64)
-            + (count(context_length=17) - p0) * (config.context_length - 16) + (count(n_layers=1) - p0) * config.n_layers)
 
 
 def list_presets() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from ..checks import is_integer
 from ..nn import ACTIVATIONS, NORMS
@@ -143,3 +143,14 @@ def config_from_dict(config_class, data, where: str = "model config", stored_wei
     if unknown:
         raise ValueError(f"{where}: the model config has unknown field(s) {unknown}; known: {sorted(known)}")
     return check_config(config_class(**data), where, stored_weights)
+
+
+def preset_parameters(model_class, config) -> int:
+    """The exact parameter count of `config`, without building the (maybe 500 MB) model: the count is
+    affine in the vocabulary size, the context length and the number of layers, so three small
+    models with one of them changed each give its slope."""
+    base = replace(config, vocab_size=64, context_length=16, n_layers=0)
+    count = lambda **change: model_class(replace(base, **change)).num_parameters()
+    p0 = count()
+    return (p0 + (count(vocab_size=65) - p0) * (config.vocab_size - 64)
+            + (count(context_length=17) - p0) * (config.context_length - 16) + (count(n_layers=1) - p0) * config.n_layers)
