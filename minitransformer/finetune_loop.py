@@ -50,13 +50,18 @@ def accuracy(classifier, encoder, data, batch_size) -> float:
     return correct / len(data)
 
 
+def head_rate(classifier, lr: float, head_lr: float | None = None) -> float:
+    """The new head's learning rate: `head_lr` if given, else lr * classifier.head_lr_scale
+    (lr / d for GPT, lr for BERT; the module docstring says why)."""
+    return lr * classifier.head_lr_scale if head_lr is None else head_lr
+
+
 def sgd_with_head_rate(classifier, lr: float, head_lr: float | None, momentum: float) -> SGD:
-    """SGD over every weight: the pretrained body at `lr`, the new head at `head_lr` (default
-    lr * classifier.head_lr_scale: lr / d for GPT, lr for BERT)."""
+    """SGD over every weight: the pretrained body at `lr`, the new head at head_rate(...)."""
     head = classifier.head
     head_ids = {id(p) for p in head.parameters()}
     body = [p for p in classifier.parameters() if id(p) not in head_ids]
-    head_lr = lr * classifier.head_lr_scale if head_lr is None else head_lr
+    head_lr = head_rate(classifier, lr, head_lr)
     return SGD([{"params": body}, {"params": list(head.parameters()), "lr": head_lr}], lr=lr, momentum=momentum)
 
 

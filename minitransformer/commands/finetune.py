@@ -7,6 +7,7 @@ import argparse
 from .. import checkpoint
 from ..files import prepare_output_file
 from ..finetune import ExampleEncoder, classifier_for, finetune, load_task
+from ..finetune_loop import head_rate
 from ..models import model_type_of
 from ..pretrain import load_trained
 from ..pretrained import load_pretrained
@@ -77,7 +78,7 @@ def run(args) -> dict:
     print(f"task: {len(train_data)} training{validation} and {len(test_data)} held-out examples, "
           f"labels {train_data.label_names}")
     classifier = classifier_for(model, len(train_data.label_names))
-    head_lr = args.lr * classifier.head_lr_scale if args.head_lr is None else args.head_lr
+    head_lr = head_rate(classifier, args.lr, args.head_lr)
     print(f"fine-tuning {kind} ({args.init} init) with SGD lr {args.lr} (head {head_lr:.3g}) momentum {args.momentum}")
     result = finetune(classifier, encoder, train_data, test_data, val_data=val_data, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,

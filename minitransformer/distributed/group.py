@@ -53,6 +53,9 @@ class DataParallel:
         self.buffers = None
         self.workers, self.pipes = [], []
         self.blas_threads = None  # this process's BLAS threads before start(), restored by close()
+        self.has_grad = None  # per parameter: did any worker's shard give it a gradient (backward)
+        self.squared_norms = None  # each worker's part of the squared gradient norm (all_reduce)
+        self.optimizer_order = self.moment_views = None  # the sharded optimizer's bookkeeping (start)
 
     def __enter__(self):
         return self.start()
