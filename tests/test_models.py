@@ -68,8 +68,10 @@ def test_bert_mlm_and_classifier_gradcheck_every_parameter():
     check_every_parameter(model, loss)
 
 
-def test_t5_loss_gradcheck_every_parameter():
-    model = randomize(tiny("t5")).double()
+@pytest.mark.parametrize("positions", ["absolute", "relative"])  # relative: T5's bias (nn/relative_position.py)
+def test_t5_loss_gradcheck_every_parameter(positions):
+    model = randomize(tiny("t5", positions=positions, relative_buckets=8, relative_max_distance=16)).double()
+    assert any("position_bias" in name for name, _ in model.named_parameters()) == (positions == "relative")
     source = ids((2, 7))
     source[1, 5:] = 0  # padding in the encoder input
     targets = ids((2, 5), 1)

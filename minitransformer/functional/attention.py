@@ -46,8 +46,11 @@ def attention_reference(q, k, v, attn_mask=None, is_causal: bool = False, scale:
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = q @ k.transpose(-2, -1) * scale
     if attn_mask is not None:
-        attn_mask = np.asarray(unwrap(attn_mask))
-        scores = scores.masked_fill(~attn_mask, -np.inf) if attn_mask.dtype == bool else scores + attn_mask
+        if isinstance(attn_mask, Tensor) and attn_mask.dtype != bool:
+            scores = scores + attn_mask  # a float Tensor mask (T5's position bias) gets its gradient
+        else:
+            attn_mask = np.asarray(unwrap(attn_mask))
+            scores = scores.masked_fill(~attn_mask, -np.inf) if attn_mask.dtype == bool else scores + attn_mask
     if is_causal:
         scores = scores.masked_fill(~causal_mask(q.shape[-2], k.shape[-2]), -np.inf)
     return softmax_reference(scores, -1) @ v
@@ -58,7 +61,7 @@ class Attention(Function):
 
     Backward, with dO the incoming gradient and D the dropout keep-mask / (1 - p):
         dV = (P*D)^T dO,   dP = (dO V^T) * D,   dS = P * (dP - sum_j dP * P),
-        dQ = dS K * scale, dK = dS^T Q * scale.
+        dQ = dS K * scale, dK = dS^T Q * scale,  dmask = dS (a float mask is added to S as it is).
     A query row whose keys are all masked attends to nothing: its output and gradients are 0
     (PyTorch returns NaN there).
 
@@ -123,7 +126,9 @@ class Attention(Function):
             gq = _matmul_laid_out_like(q_scaled, np.swapaxes(dscores_t, -1, -2), k)  # dS K
             gq *= gq.dtype.type(ctx.scale)
         gk = _matmul_laid_out_like(k, dscores_t, q_scaled) if need_k else None  # dS^T (Q * scale)
-        return gq, gk, gv, None
+        # a learned bias: dS itself, back in (query, key) order; the engine sums it to the bias's shape
+        gbias = np.swapaxes(dscores_t, -1, -2) if ctx.needs_input_grad[3] else None
+        return gq, gk, gv, gbias
 
 
 def _matmul_laid_out_like(like: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -152,7 +157,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0
     """softmax(Q K^T / sqrt(d) + mask) V over the last two dims, as F.scaled_dot_product_attention.
 
     q: (..., L, d), k: (..., S, d), v: (..., S, dv).  attn_mask: boolean (True = may attend) or
-    float (added to the scores), broadcastable to (..., L, S).  is_causal: query i sees keys <= i.
+    float (added to the scores), broadcastable to (..., L, S); a float Tensor that requires grad gets
+    dL/dmask = dL/dS, summed over the axes it was broadcast along (as in PyTorch).  is_causal: query
+    i sees keys <= i.
     Why scale by 1/sqrt(d)?  Dot products of d random unit-variance components have variance d;
     without the scale, large d pushes softmax into saturation where gradients vanish.
     enable_gqa (grouped-query attention, as LLaMA 2/3): k and v have fewer heads (dim -3) than q,
@@ -173,7 +180,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p: float = 0.0
         raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
     L, S = q.shape[-2], k.shape[-2]
     bias = None
-    if attn_mask is not None:
+    if isinstance(attn_mask, Tensor) and attn_mask.requires_grad:  # float: a bool Tensor cannot require grad
+        bias = attn_mask  # learned scores to add (T5's relative position bias): it gets a gradient
+    elif attn_mask is not None:
         attn_mask = np.asarray(unwrap(attn_mask))
         bias = mask_to_bias(attn_mask, q.dtype) if attn_mask.dtype == bool else attn_mask.astype(q.dtype)
     if is_causal:

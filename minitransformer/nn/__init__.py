@@ -6,6 +6,7 @@ layers.py         Linear, Embedding, Dropout, GELU, ReLU, SiLU, FeedForward (and
 normalization.py  LayerNorm, RMSNorm, make_norm (a norm by name)
 attention.py      MultiHeadAttention, KVCache
 transformer.py    TransformerBlock (pre-norm or post-norm, optional cross-attention)
+relative_position.py  RelativePositionBias, relative_position_bucket (T5's positions)
 init.py           nn.init: normal_, uniform_, zeros_, ones_, constant_, xavier_uniform_
 utils.py          nn.utils: clip_grad_norm_
 functional.py     minitransformer.functional under torch's path: import minitransformer.nn.functional as F
@@ -17,10 +18,12 @@ from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .layers import ACTIVATIONS, GELU, Dropout, Embedding, FeedForward, Linear, ReLU, SiLU, activation_function
 from .module import Module, Parameter
 from .normalization import NORMS, LayerNorm, RMSNorm, make_norm
+from .relative_position import RelativePositionBias, relative_position_bucket
 from .transformer import TransformerBlock
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "Sequential", "ModuleDict", "ParameterList", "Linear", "Embedding",
     "LayerNorm", "RMSNorm", "make_norm", "NORMS", "Dropout", "GELU", "ReLU", "SiLU", "FeedForward", "ACTIVATIONS",
-    "activation_function", "MultiHeadAttention", "KVCache", "TransformerBlock", "init", "utils", "functional",
+    "activation_function", "MultiHeadAttention", "KVCache", "TransformerBlock", "RelativePositionBias",
+    "relative_position_bucket", "init", "utils", "functional",
 ]

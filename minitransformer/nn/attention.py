@@ -9,6 +9,8 @@ run in one batched matmul: the tensors are shaped (batch, heads, time, head_size
   the encoder's output);
 - masks: `is_causal` hides the future (decoders), `key_padding_mask` hides padding keys,
   `attn_mask` is any boolean (True = may attend) mask broadcastable to (B, heads, T, S);
+- `position_bias`: learned scores added before the softmax, broadcastable to (B, heads, T, S):
+  T5's relative position bias (relative_position.py), which gets its gradient through attention;
 - `cache`: during generation the keys and values of earlier positions are kept, so each new token
   costs one position of work instead of a rerun of the whole prefix.
 """
@@ -79,7 +81,7 @@ class MultiHeadAttention(Module):
         return x.transpose(1, 2).reshape(B, T, self.d_model)
 
     def forward(self, x, memory=None, attn_mask=None, key_padding_mask=None, is_causal=False,
-                cache: KVCache | None = None):
+                cache: KVCache | None = None, position_bias: Tensor | None = None):
         """x: (B, T, d).  memory: (B, S, d) for cross-attention (None: self-attention).
 
         key_padding_mask: (B, S) boolean, True at padding keys to ignore (PyTorch's convention).
@@ -111,7 +113,12 @@ class MultiHeadAttention(Module):
         if is_causal and S != T:  # queries are the last T of S positions (generation with a cache)
             future = np.tril(np.ones((T, S), dtype=bool), k=S - T)
             allowed = future if allowed is None else (allowed & future)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, is_causal=causal_here,
+        mask = allowed
+        if position_bias is not None:  # one float mask: the learned bias, -inf where not allowed
+            if position_bias.shape[-2:] != (T, S):
+                raise ValueError(f"position_bias must end in (queries, keys) = {(T, S)}, got {position_bias.shape}")
+            mask = position_bias if allowed is None else position_bias + F.mask_to_bias(allowed, position_bias.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal_here,
                                              dropout_p=self.dropout if self.training else 0.0)
         return self.out_proj(self.merge_heads(out))
 

@@ -47,10 +47,12 @@ class TransformerBlock(Module):
         return norm(x + sublayer(x))
 
     def forward(self, x, memory=None, is_causal=False, key_padding_mask=None, memory_padding_mask=None,
-                cache=None, cross_cache=None):
-        """x: (B, T, d).  memory: the encoder output (B, S, d) when the block has cross-attention."""
+                cache=None, cross_cache=None, position_bias=None):
+        """x: (B, T, d).  memory: the encoder output (B, S, d) when the block has cross-attention.
+        position_bias: added to the self-attention scores (T5's relative positions; not cross-attention's)."""
         x = self._residual(x, self.ln_attn, lambda h: self.dropout(
-            self.attn(h, is_causal=is_causal, key_padding_mask=key_padding_mask, cache=cache)))
+            self.attn(h, is_causal=is_causal, key_padding_mask=key_padding_mask, cache=cache,
+                      position_bias=position_bias)))
         if self.cross_attn is not None:
             if memory is None:
                 raise ValueError("this block has cross-attention: pass memory= (the encoder's output)")

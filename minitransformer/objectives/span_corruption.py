@@ -316,6 +316,9 @@ class SpanCorruption(PretrainingTask):
             yield (f"span corruption: {self.noise_density:.0%} of each {self.window}-token window hidden in spans of "
                    f"mean length 3, {len(self.sentinel_ids)} sentinels (the paper's {T5_NOISE_DENSITY:.0%}: "
                    f"--noise-density {T5_NOISE_DENSITY}); held-out scores always use {T5_NOISE_DENSITY:.0%}")
+        if model.config.positions == "absolute":
+            yield ("T5 architecture: learned absolute positions, LayerNorm, GELU (T5's relative position bias, "
+                   "RMSNorm and ReLU: --preset tiny-paper; see models/t5.py)")
 
     def evaluation_batch(self, ids, batch_size, rng):
         """Scored at the paper's 15% noise, whatever density training uses, so runs compare."""

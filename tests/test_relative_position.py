@@ -1,0 +1,128 @@
+"""T5's relative position bias: the buckets against Hugging Face's, the learned bias's gradient through
+attention, and the T5 model with either kind of positions (its loss gradcheck: tests/test_models.py)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import minitransformer as mt
+from minitransformer import Tensor, gradcheck
+from minitransformer import functional as F
+from minitransformer.models import T5, t5_config
+from minitransformer.nn import MultiHeadAttention, RelativePositionBias, relative_position_bucket
+from helpers import assert_same_outputs_and_grads, random_leaf, seeds
+
+GOLDEN = Path(__file__).parent / "data" / "t5_bucket_golden.npz"
+
+
+def test_buckets_match_hugging_face_t5_exactly():
+    """benchmarks/golden/make_t5_bucket_golden.py: transformers' T5Attention._relative_position_bucket."""
+    golden = np.load(GOLDEN, allow_pickle=False)
+    settings_found = [name for name in golden.files if name != "distances"]
+    assert len(settings_found) == 6
+    for name in settings_found:
+        bidirectional, num_buckets, max_distance = map(int, name.split("_"))
+        ours = relative_position_bucket(golden["distances"], bool(bidirectional), num_buckets, max_distance)
+        np.testing.assert_array_equal(ours, golden[name], err_msg=name)
+
+
+@settings(deadline=None, max_examples=40)
+@given(bidirectional=st.booleans(), num_buckets=st.sampled_from([4, 8, 16, 32, 64]),
+       max_distance=st.integers(5, 300), data=st.data())
+def test_buckets_are_exact_near_then_coarser_and_never_out_of_range(bidirectional, num_buckets, max_distance, data):
+    half = num_buckets // 2 if bidirectional else num_buckets
+    max_distance = max(max_distance, half // 2 + 1)
+    distances = np.arange(-400, 401)
+    buckets = relative_position_bucket(distances, bidirectional, num_buckets, max_distance)
+    assert buckets.min() >= 0 and buckets.max() < num_buckets
+    left = buckets[distances <= 0][::-1]  # distance 0, -1, -2, ...
+    assert np.all(np.diff(left) >= 0)  # farther never lands in a nearer bucket
+    exact = half // 2
+    np.testing.assert_array_equal(left[:exact], np.arange(exact))  # one bucket per small distance
+    assert left[-1] == half - 1  # far away: the last bucket
+    if bidirectional:  # the right uses its own upper half
+        right = buckets[distances > 0]
+        assert right.min() >= half and np.all(np.diff(right) >= 0)
+    else:  # a causal decoder never looks right; those distances share bucket 0 with distance 0
+        assert np.all(buckets[distances > 0] == 0)
+
+
+@pytest.mark.parametrize("bidirectional, num_buckets, max_distance, match", [
+    (True, 2, 128, "num_buckets=2"), (False, 1, 128, "num_buckets=1"), (True, 32, 8, "max_distance=8"),
+    (False, 32, 16, "max_distance=16"),
+])
+def test_bad_bucket_settings_are_refused_in_one_line(bidirectional, num_buckets, max_distance, match):
+    with pytest.raises(ValueError, match=match):
+        RelativePositionBias(2, bidirectional, num_buckets, max_distance)
+
+
+def test_a_cached_query_gets_the_bias_row_of_its_position():
+    mt.manual_seed(0)
+    bias = RelativePositionBias(3, bidirectional=False, num_buckets=8, max_distance=16)
+    full = bias(6, 6).data
+    assert full.shape == (1, 3, 6, 6)
+    np.testing.assert_array_equal(bias(1, 6, query_offset=5).data, full[:, :, 5:6, :])
+
+
+# ---- the learned bias through attention: dL/dbias = dL/dscores, summed over broadcast axes ----
+
+bias_shapes = st.sampled_from([(3, 4), (1, 3, 4), (2, 3, 4), (1, 2, 3, 4), (2, 1, 3, 4), (1, 1, 3, 4)])
+
+
+@settings(deadline=None, max_examples=25)
+@given(bias_shape=bias_shapes, seed=seeds, is_causal=st.booleans())
+def test_a_float_mask_that_requires_grad_gets_the_gradient_of_the_scores(bias_shape, seed, is_causal):
+    q, k, v = random_leaf((2, 2, 3, 5), seed), random_leaf((2, 2, 4, 5), seed + 1), random_leaf((2, 2, 4, 3), seed + 2)
+    if is_causal:
+        k, v = random_leaf((2, 2, 3, 5), seed + 1), random_leaf((2, 2, 3, 3), seed + 2)
+        bias_shape = bias_shape[:-1] + (3,)
+    bias = random_leaf(bias_shape, seed + 3)
+    fused = lambda q, k, v, b: F.scaled_dot_product_attention(q, k, v, attn_mask=b, is_causal=is_causal)
+    reference = lambda q, k, v, b: F.attention_reference(q, k, v, b, is_causal=is_causal)
+    assert_same_outputs_and_grads(fused, reference, [q, k, v, bias])
+    assert gradcheck(fused, [q, k, v, bias])
+
+
+def test_position_bias_of_the_wrong_size_is_named():
+    attention = MultiHeadAttention(8, 2)
+    x = Tensor(np.zeros((1, 3, 8), np.float32))
+    with pytest.raises(ValueError, match=r"position_bias must end in \(queries, keys\) = \(3, 3\), got \(1, 2, 4, 4\)"):
+        attention(x, position_bias=Tensor(np.zeros((1, 2, 4, 4), np.float32)))
+
+
+def test_position_bias_and_padding_combine():
+    """The bias shifts the scores; a padded key still gets no weight and no gradient."""
+    mt.manual_seed(1)
+    attention = MultiHeadAttention(8, 2).double()
+    x = random_leaf((2, 4, 8), 3)
+    padding = np.array([[False, False, False, True], [False, False, False, False]])
+    bias = random_leaf((1, 2, 4, 4), 4)
+    out = attention(x, key_padding_mask=padding, position_bias=bias)
+    out.sum().backward()
+    assert np.all(np.isfinite(bias.grad)) and np.abs(bias.grad).sum() > 0
+    # changing the padded key's bias changes nothing
+    moved = Tensor(bias.data.copy())
+    moved.data[..., 3] += 5.0
+    np.testing.assert_allclose(attention(x, key_padding_mask=padding, position_bias=moved).data[0], out.data[0])
+
+
+# ---- the T5 model, with T5's positions and with absolute ones ----
+
+def test_t5_relative_positions_see_distance_not_place():
+    """Shifting the whole input right (padding in front is masked) leaves a relative encoder's output
+    for the real tokens unchanged; absolute position embeddings change it."""
+    for positions, same in (("relative", True), ("absolute", False)):
+        mt.manual_seed(4)
+        model = T5(t5_config("micro", positions=positions, relative_buckets=8, relative_max_distance=16)).double()
+        ids = np.array([[5, 6, 7, 8]])
+        shifted = np.array([[0, 0, 5, 6, 7, 8]])  # 0 is the padding id
+        a = model.encode(ids)[0].data[0]
+        b = model.encode(shifted)[0].data[0, 2:]
+        assert np.allclose(a, b) == same, positions
+
+
+def test_t5_refuses_unknown_positions():
+    with pytest.raises(ValueError, match="T5 positions must be one of"):
+        T5(t5_config("micro", positions="rotary"))
