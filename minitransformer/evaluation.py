@@ -57,6 +57,8 @@ class HeldOutReport:
     top1: float  # how often the model's most likely token is the right one
     unigram_top1: float  # how often the most frequent training token is the right one
     most_frequent_id: int
+    # the same gap for groups of the scored tokens (task.score_parts): (name, tokens, nll, unigram nll)
+    parts: tuple = ()
 
     @property
     def perplexity(self) -> float:
@@ -78,6 +80,8 @@ class HeldOutReport:
             f"top-1 {self.unigram_top1:6.1%} (always {guess})",
             f"  uniform (ln V)    {self.uniform_nll:6.3f} nats/token   perplexity {math.exp(self.uniform_nll):8.1f}",
             f"  -> {self.verdict()}",
+            *(f"     {name}: {unigram - nll:.2f} nats below the unigram ({tokens:,} tokens)"
+              for name, tokens, nll, unigram in self.parts),
         ]
 
     def verdict(self) -> str:
@@ -103,19 +107,31 @@ def held_out_report(model, task, ids, counts, batches: int = 32, batch_size: int
     model.eval()
     nll = unigram_nll = 0.0
     hits = unigram_hits = tokens = 0
+    part_names = getattr(task, "score_part_names", ())  # a task without a breakdown need not say so
+    n_parts = len(part_names)
+    part_tokens, part_nll, part_unigram = np.zeros(n_parts), np.zeros(n_parts), np.zeros(n_parts)
     try:
         for _ in range(batches):
-            logits, labels = task.scored_predictions(model, task.evaluation_batch(ids, batch_size, rng))
+            batch = task.evaluation_batch(ids, batch_size, rng)
+            logits, labels = task.scored_predictions(model, batch)
             log_p = log_softmax_rows(logits)
-            rows = np.arange(len(labels))
-            nll -= log_p[rows, labels].sum()
-            unigram_nll -= np.log(probabilities[labels]).sum()
+            token_nll = -log_p[np.arange(len(labels)), labels]
+            token_unigram_nll = -np.log(probabilities[labels])
+            nll += token_nll.sum()
+            unigram_nll += token_unigram_nll.sum()
             hits += int((log_p.argmax(axis=1) == labels).sum())
             unigram_hits += int((labels == most_frequent).sum())
             tokens += len(labels)
+            if n_parts:  # the same sums, per group of tokens
+                part = task.score_parts(batch)
+                part_tokens += np.bincount(part, minlength=n_parts)
+                part_nll += np.bincount(part, token_nll, minlength=n_parts)
+                part_unigram += np.bincount(part, token_unigram_nll, minlength=n_parts)
     finally:
         model.train(was_training)
     if tokens == 0:
         raise ValueError("held-out text gave no tokens to score; give a longer text")
+    parts = tuple((name, int(n), part_nll[i] / n, part_unigram[i] / n)
+                  for i, (name, n) in enumerate(zip(part_names, part_tokens)) if n)
     return HeldOutReport(task.scored_tokens, tokens, nll / tokens, unigram_nll / tokens, math.log(len(counts)),
-                         hits / tokens, unigram_hits / tokens, most_frequent)
+                         hits / tokens, unigram_hits / tokens, most_frequent, parts)

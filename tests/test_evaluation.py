@@ -85,7 +85,25 @@ def test_each_objective_scores_the_tokens_it_predicts(kind, tokenizer, ids):
     report = held_out_report(model, task, ids, unigram_counts(ids, tokenizer.vocab_size), batches=2, batch_size=4)
     assert isinstance(report, HeldOutReport) and report.tokens > 0
     assert abs(report.nll - math.log(tokenizer.vocab_size)) < 0.5  # untrained: close to uniform
-    assert len(report.lines(tokenizer)) == 5
+    assert len(report.lines(tokenizer)) == 5 + len(report.parts)
+    assert len(report.parts) == (2 if kind == "t5" else 0)
+
+
+def test_t5_reports_the_first_token_of_each_span_apart_and_the_parts_add_up(tokenizer, ids):
+    t5 = build_model("t5", "micro", vocab_size=tokenizer.vocab_size, pad_id=tokenizer.token_to_id("[PAD]"))
+    task = task_for(t5, tokenizer)
+    batch = task.evaluation_batch(ids, 4, np.random.default_rng(1))
+    _, labels = task.scored_predictions(t5, batch)
+    part = task.score_parts(batch)
+    spans = np.isin(batch.target_ids, task.sentinel_ids).sum()
+    assert part.shape == labels.shape and (part == 0).sum() == spans  # one first token per span
+    report = held_out_report(t5, task, ids, unigram_counts(ids, tokenizer.vocab_size), batches=3, batch_size=4)
+    (first, n_first, nll_first, uni_first), (later, n_later, nll_later, uni_later) = report.parts
+    assert first.startswith("first token") and later.startswith("later")
+    assert n_first + n_later == report.tokens
+    assert math.isclose((n_first * nll_first + n_later * nll_later) / report.tokens, report.nll, rel_tol=1e-9)
+    assert math.isclose((n_first * uni_first + n_later * uni_later) / report.tokens, report.unigram_nll, rel_tol=1e-9)
+    assert "nats below the unigram" in report.lines(tokenizer)[-1]
 
 
 def test_bert_and_t5_are_scored_at_the_papers_rate_whatever_they_train_with(tokenizer, ids):

@@ -342,8 +342,22 @@ class SpanCorruption(PretrainingTask):
         """The decoder's predictions of the hidden text: sentinels, </s> and padding left out."""
         targets = np.where(batch.target_mask, batch.target_ids, IGNORE_INDEX)
         logits = model(batch.input_ids, targets)[0].data
-        is_text = batch.target_mask & ~np.isin(batch.target_ids, [*self.sentinel_ids, self.eos_id])
+        is_text = self._hidden_text(batch)
         return logits[is_text], batch.target_ids[is_text]
+
+    # The first token of a span can only be read from the encoder (its neighbours in the input);
+    # for the later ones the decoder has also written the span so far, as a GPT would.
+    score_part_names = ("first token of each span (from the encoder alone)",
+                        "later span tokens (the decoder has read the span so far)")
+
+    def score_parts(self, batch):
+        """0 for the first hidden token of each span (the target right after its sentinel), 1 for the rest."""
+        after_sentinel = np.zeros_like(batch.target_mask)
+        after_sentinel[:, 1:] = np.isin(batch.target_ids[:, :-1], self.sentinel_ids)
+        return np.where(after_sentinel[self._hidden_text(batch)], 0, 1)
+
+    def _hidden_text(self, batch):
+        return batch.target_mask & ~np.isin(batch.target_ids, [*self.sentinel_ids, self.eos_id])
 
     def show(self, model, tokenizer, samples):
         yield f"\nT5 fills the spans of: {self.demo_text}"

@@ -102,6 +102,14 @@ class PretrainingTask:
         """(logits as an (N, V) array, labels (N,)) at the N positions the objective predicts."""
         raise NotImplementedError
 
+    # names of the groups `score_parts` sorts the scored tokens into (none: the report shows no breakdown)
+    score_part_names: tuple = ()
+
+    def score_parts(self, batch):
+        """For each token `scored_predictions` scores, in its order, the index of its group in
+        score_part_names (an (N,) int array); None when the task has no breakdown."""
+        return None
+
     def recipe_notes(self, model) -> Iterator[str]:
         """Lines saying where this run departs from the paper's recipe, and how to get the paper's."""
         return iter(())
