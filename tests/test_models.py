@@ -439,3 +439,13 @@ def test_preset_parameters_counts_a_model_exactly_without_building_it(kind):
     model_class, _, presets = MODEL_TYPES[kind]
     config = presets["tiny"]
     assert preset_parameters(model_class, config) == build_model(kind, "tiny").num_parameters()
+
+
+def test_the_t5_small_preset_has_t5_smalls_parameters():
+    """60,506,624: Hugging Face's count, from
+    sum(p.numel() for p in T5ForConditionalGeneration(T5Config(vocab_size=32128, d_model=512, d_ff=2048,
+    num_layers=6, num_heads=8)).parameters())  (transformers 5.24).  Biases would add 67,584."""
+    from minitransformer.models.size import preset_parameters
+
+    assert preset_parameters(T5, t5_config("t5-small")) == 60_506_624
+    assert preset_parameters(T5, t5_config("t5-small", bias=True)) == 60_506_624 + 67_584

@@ -59,19 +59,21 @@ class T5Config:
     positions: str = "absolute"  # learned embeddings, as GPT and BERT here; "relative": T5's own bias
     relative_buckets: int = 32  # T5's: 16 per direction in the encoder, half of them exact distances
     relative_max_distance: int = 128  # farther than this shares the last bucket
+    bias: bool = True  # in every Linear (and LayerNorm); T5 has none
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 T5_PRESETS = {
-    # the real T5-small's architecture: relative positions, RMSNorm, ReLU (T5 v1.0)
+    # the real T5-small's architecture: relative positions, RMSNorm, ReLU (T5 v1.0), no biases:
+    # 60,506,624 parameters, as Hugging Face's T5ForConditionalGeneration for t5-small
     "t5-small": T5Config(vocab_size=32128, context_length=512, n_layers=6, n_heads=8, d_model=512, d_ff=2048, dropout=0.1,
-                         positions="relative", norm="rmsnorm", activation="relu"),
+                         positions="relative", norm="rmsnorm", activation="relu", bias=False),
     "tiny": T5Config(context_length=128, n_layers=2, n_heads=4, d_model=96, d_ff=384),
     # the paper's architecture at the tiny size, for comparison (`pretrain --model t5 --preset tiny-paper`)
     "tiny-paper": T5Config(context_length=128, n_layers=2, n_heads=4, d_model=96, d_ff=384, positions="relative",
-                           norm="rmsnorm", activation="relu"),
+                           norm="rmsnorm", activation="relu", bias=False),
     "micro": T5Config(vocab_size=32, context_length=16, n_layers=1, n_heads=2, d_model=16, d_ff=32),
 }
 
@@ -97,13 +99,14 @@ class T5(Module):
             self.decoder_positions = Embedding(c.context_length, c.d_model)
         self.dropout = Dropout(c.dropout)
         self.encoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True,
-                                                   activation=c.activation, norm=c.norm)
+                                                   activation=c.activation, norm=c.norm, bias=c.bias)
                                   for _ in range(c.n_layers))
-        self.encoder_ln = make_norm(c.norm, c.d_model)
+        self.encoder_ln = make_norm(c.norm, c.d_model, bias=c.bias)
         self.decoder = ModuleList(TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout, pre_norm=True,
-                                                   cross_attention=True, activation=c.activation, norm=c.norm)
+                                                   cross_attention=True, activation=c.activation, norm=c.norm,
+                                                   bias=c.bias)
                                   for _ in range(c.n_layers))
-        self.decoder_ln = make_norm(c.norm, c.d_model)
+        self.decoder_ln = make_norm(c.norm, c.d_model, bias=c.bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
