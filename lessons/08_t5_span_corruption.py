@@ -217,8 +217,8 @@ for L in (20, 64, 100, 512):
 # many gives twice the predictions per step, for a little more compute (the target grows).  The
 # task trains at `PRETRAINING_NOISE_DENSITY` and always *scores* at the paper's 15%
 # (`task.evaluation_batch`), so its numbers compare with `noise_density=0.15` training.  The
-# model is T5's `tiny` preset (2 encoder and 2 decoder layers, width 96, 4 heads), with a short
-# context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
+# model is T5's `tiny` preset (2 encoder and 2 decoder layers, width 96, 4 heads, T5's relative
+# positions), with a short context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
 
 # %%
 ids = np.array(tokenizer.encode(text), dtype=np.int64)
@@ -333,7 +333,10 @@ if not QUICK:
 # writing.  The **first token of a span** gains least, all of it from the encoder: with another
 # row's input it is worse than the unigram.  That is what span corruption is really about, and
 # the slowest to learn: cross-attention must pick out the one sentinel being answered, and the
-# encoder gather the text around it.  The real T5 read about 34 billion tokens:
+# encoder gather the text around it.  Each waits for the other, so from GPT-2's start the tiny T5
+# of `pretrain --model t5` still had uniform cross-attention after 1500 steps; its `tiny` preset
+# therefore starts with cross-attention matching like with like and a local encoder
+# (`init="reading"`, "How T5 starts" in `models/t5.py`).  The real T5 read about 34 billion tokens:
 
 # %%
 tokens_read = steps * config.batch_size * task.window

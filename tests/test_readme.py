@@ -94,8 +94,10 @@ def workdir(tmp_path_factory):
     """A folder where `pretrain --model gpt` and `--model bert` have run (tiny, a few steps)."""
     folder = tmp_path_factory.mktemp("readme")
     for kind in ("gpt", "bert"):
+        # context 32: the README's PyTorch block generates 20 tokens after its prompt (micro's own is 16)
         subprocess.run([sys.executable, "-m", "minitransformer", "pretrain", "--model", kind, "--preset", "micro",
-                        "--steps", "2", "--vocab-size", "300", "--samples", "0", "--eval-batches", "1"],
+                        "--context", "32", "--steps", "2", "--vocab-size", "300", "--samples", "0",
+                        "--eval-batches", "1"],
                        cwd=folder, env=ENV, check=True, capture_output=True, timeout=300)
     return folder
 

@@ -76,6 +76,26 @@ class RelativePositionBias(Module):
         bias = self.relative_attention_bias(buckets)  # (queries, keys, heads)
         return bias.permute(2, 0, 1).unsqueeze(0)
 
+    def bucket_distances(self) -> np.ndarray:
+        """The smallest |key - query| that falls in each bucket (num_buckets,): 0, 1, 2, ... for the exact
+        buckets, then the first distance of each log-spaced one; a bucket no distance reaches gets
+        max_distance."""
+        reach = np.arange(-2 * self.max_distance, 2 * self.max_distance + 1)
+        buckets = relative_position_bucket(reach, self.bidirectional, self.num_buckets, self.max_distance)
+        nearest = np.full(self.num_buckets, self.max_distance, dtype=np.int64)
+        np.minimum.at(nearest, buckets, np.abs(reach))
+        return nearest
+
+    def start_local(self, slopes) -> None:
+        """Set b[h, bucket] = -slopes[h] * distance: attention starts out favouring nearby tokens, more
+        sharply in the heads with the steeper slopes (the linear penalty of ALiBi, Press et al. 2022).
+        Training may then move every bias anywhere."""
+        slopes = np.asarray(slopes, dtype=np.float64)
+        weight = self.relative_attention_bias.weight
+        if slopes.shape != (weight.shape[1],):
+            raise ValueError(f"start_local needs one slope per head ({weight.shape[1]}), got {slopes.shape}")
+        weight.data[...] = -self.bucket_distances()[:, None] * slopes[None, :]
+
     def extra_repr(self):
         return (f"bidirectional={self.bidirectional}, num_buckets={self.num_buckets}, "
                 f"max_distance={self.max_distance}")
