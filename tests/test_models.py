@@ -167,9 +167,10 @@ def test_gpt_cached_generation_equals_uncached(sampling):
     np.testing.assert_array_equal(with_cache[:, :3], prompt)
 
 
+@pytest.mark.parametrize("positions", ["absolute", "relative"])  # relative: the cached query's bias row
 @pytest.mark.parametrize("sampling", [dict(temperature=0), dict(temperature=0.8, top_k=5, seed=2)])
-def test_t5_cached_generation_equals_uncached(sampling):
-    model = randomize(tiny("t5")).double()
+def test_t5_cached_generation_equals_uncached(sampling, positions):
+    model = randomize(tiny("t5", positions=positions, relative_buckets=8, relative_max_distance=16)).double()
     source = ids((2, 6))
     np.testing.assert_array_equal(model.generate(source, 6, **sampling),
                                   model.generate(source, 6, use_cache=False, **sampling))
