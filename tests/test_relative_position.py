@@ -195,3 +195,33 @@ def test_a_reading_start_needs_relative_positions_and_a_known_init():
         T5(t5_config("micro", init="reading"))
     with pytest.raises(ValueError, match="T5 init must be one of"):
         T5(t5_config("micro", init="xavier"))
+
+
+HOSTILE_T5_CONFIGS = [  # (what a checkpoint's model_config says, the one line it must fail with)
+    ({"relative_buckets": 10**12}, "has at least"),  # the bias tables count toward the weights the file must hold
+    ({"relative_buckets": 0}, "relative_buckets must be a positive integer"),
+    ({"relative_buckets": -4}, "relative_buckets must be a positive integer"),
+    ({"relative_buckets": 2}, "leave no room for exact and log-spaced buckets"),
+    ({"relative_max_distance": 10**12}, "max_distance=1000000000000 is above 65,536"),
+    ({"relative_max_distance": 0}, "relative_max_distance must be a positive integer"),
+    ({"relative_max_distance": "far"}, "relative_max_distance must be a positive integer"),
+    ({"positions": "rotary"}, "T5 positions must be one of"),
+    ({"positions": None}, "positions must be a string"),
+    ({"init": "xavier"}, "T5 init must be one of"),
+    ({"init": "reading", "positions": "absolute"}, 'needs positions="relative"'),
+    ({"bias": "yes"}, "bias must be true or false"),
+]
+
+
+@pytest.mark.parametrize("change, message", HOSTILE_T5_CONFIGS)
+def test_a_hostile_t5_config_is_one_clear_error_before_anything_big_is_built(change, message):
+    from dataclasses import asdict
+
+    from minitransformer.models import T5Config
+    from minitransformer.models.size import config_from_dict
+
+    config = {**asdict(t5_config("micro", positions="relative", relative_buckets=8, relative_max_distance=16)),
+              **change}
+    stored = T5(t5_config("micro", positions="relative", relative_buckets=8, relative_max_distance=16)).num_parameters()
+    with pytest.raises(ValueError, match=message):
+        T5(config_from_dict(T5Config, config, "model config", stored_weights=stored))

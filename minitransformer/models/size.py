@@ -6,11 +6,12 @@ for hours, n_heads 0 would divide by zero.  `check_config` refuses such a config
 error before anything is allocated; `build_model` and `model_from_config` (models/__init__.py)
 call it.  The size is bounded from below by the matrices every model here has (GPT, BERT, T5):
 
-    parameters >= d (V + C + S + K) + L (4 d^2 + 2 d f)
+    parameters >= d (V + C + S + K) + L (4 d^2 + 2 d f) + 2 H R
 
 embeddings for V tokens and C positions (S segment types and a K-label classifier where the
-config has them), and in each of the L layers the four d x d attention projections and the two
-d x f feed-forward matrices.  Biases, norms and T5's decoder only add to it, so a model that the
+config has them), in each of the L layers the four d x d attention projections and the two
+d x f feed-forward matrices, and for a T5 with relative positions its two tables of R buckets
+for each of H heads.  Biases, norms and T5's decoder only add to it, so a model that the
 bound says cannot fit certainly cannot, and the bound never refuses a model that fits.  The same
 bound refuses a checkpoint whose config claims more weights than its file holds.
 
@@ -42,7 +43,8 @@ def parameter_lower_bound(config) -> int:
     """At least this many weights (the bound in the module docstring); exact Python integers."""
     c = config
     tables = c.vocab_size + c.context_length + getattr(c, "type_vocab_size", 0) + getattr(c, "num_labels", 0)
-    return c.d_model * tables + c.n_layers * (4 * c.d_model ** 2 + 2 * c.d_model * c.d_ff)
+    relative = 2 * c.n_heads * c.relative_buckets if getattr(c, "positions", None) == "relative" else 0
+    return c.d_model * tables + c.n_layers * (4 * c.d_model ** 2 + 2 * c.d_model * c.d_ff) + relative
 
 
 def memory_limit() -> tuple[int, str] | None:

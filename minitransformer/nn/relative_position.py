@@ -25,6 +25,8 @@ from ..tensor import Tensor
 from .layers import Embedding
 from .module import Module
 
+MAX_DISTANCE = 2 ** 16  # far beyond any context here; a larger one is a mistake or a hostile file
+
 
 def relative_position_bucket(relative_position, bidirectional: bool = True, num_buckets: int = 32,
                              max_distance: int = 128) -> np.ndarray:
@@ -64,6 +66,9 @@ class RelativePositionBias(Module):
         if exact < 1 or max_distance <= exact:
             raise ValueError(f"relative position bias: num_buckets={num_buckets} and max_distance={max_distance} "
                              "leave no room for exact and log-spaced buckets; T5 uses 32 and 128")
+        if max_distance > MAX_DISTANCE:  # bucket_distances walks every distance up to it
+            raise ValueError(f"relative position bias: max_distance={max_distance} is above {MAX_DISTANCE:,}; "
+                             "T5 uses 128")
         self.bidirectional, self.num_buckets, self.max_distance = bidirectional, num_buckets, max_distance
         self.relative_attention_bias = Embedding(num_buckets, n_heads)
 
@@ -80,7 +85,7 @@ class RelativePositionBias(Module):
         """The smallest |key - query| that falls in each bucket (num_buckets,): 0, 1, 2, ... for the exact
         buckets, then the first distance of each log-spaced one; a bucket no distance reaches gets
         max_distance."""
-        reach = np.arange(-2 * self.max_distance, 2 * self.max_distance + 1)
+        reach = np.arange(-self.max_distance, self.max_distance + 1)  # the last bucket starts by max_distance
         buckets = relative_position_bucket(reach, self.bidirectional, self.num_buckets, self.max_distance)
         nearest = np.full(self.num_buckets, self.max_distance, dtype=np.int64)
         np.minimum.at(nearest, buckets, np.abs(reach))

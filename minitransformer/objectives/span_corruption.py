@@ -254,8 +254,8 @@ class SpanCorruption(PretrainingTask):
     Seeds 0 / 1 / 2.  Only "reading" ever got past the first-token plateau, in one seed of three
     within 1500 steps: a decoder head of seed 0 puts 0.98 of its weight on the matching sentinel;
     seed 1's best head had got to 0.25, and GPT-2's start leaves every head under 0.01 (uniform:
-    1/128).  More steps or a larger model are the next levers; the 1-nat target is met on average,
-    not yet on every seed.
+    1/128).  With 2500 steps (now the default) "reading" gave 1.43 / 1.59 / 1.15, the first token
+    of a span 1.48 / 1.33 / 0.40: past the plateau in seeds 0 and 1, on the way in seed 2.
     """
 
     context: int
