@@ -220,7 +220,13 @@ assert np.isclose(model_nll, by_library.nll) and np.isclose(unigram_nll, by_libr
 # steps.  `BertConfig`'s defaults are that architecture, so real checkpoints load; the
 # `tiny-paper` preset is it at the tiny size.
 #
-# The `tiny` preset departs from it in four ways:
+# The `tiny` preset departs from it in five ways:
+# - **T5's relative positions** (the largest change): instead of a learned vector per absolute
+#   position added to each token, a learned number per head and distance added to the attention
+#   scores (`nn/relative_position.py`), started *local* (minus a slope times the distance, so
+#   every head first reads its neighbours).  A hidden token needs its neighbours first, and with
+#   absolute positions "the token just left of me" is a different direction at every position,
+#   to be learned 24 times over; relative, it is one number, the same everywhere;
 # - **pre-norm** blocks `x = x + f(LN(x))` with one LayerNorm at the end, as GPT-2, and GPT-2's
 #   initialization of the projections that write into the residual stream (scaled down with
 #   depth);
@@ -277,8 +283,9 @@ if not QUICK:
 # The `tiny` preset is further below the unigram plateau; over longer runs (the table in
 # `models/bert.py`) the paper's architecture stalls well above it.  None of this says the
 # paper was wrong: a 768-wide BERT trained for a million steps is a different regime.  A small
-# budget needs layers that pass gradients straight through (pre-norm), no parameters that slow
-# the start (the head's transform), and nothing that swamps the signal (the segment vector).
+# budget needs attention that can find the neighbours from the start (relative positions,
+# started local), layers that pass gradients straight through (pre-norm), no parameters that
+# slow the start (the head's transform), and nothing that swamps the signal (the segment vector).
 #
 # ## 3. Pretraining the tiny BERT
 #
@@ -400,7 +407,7 @@ if not QUICK:
     assert side_losses["nothing"] < side_losses["left"] - 0.3, "hiding the left side should hurt too"
 
 # %% [markdown]
-# Hiding either side costs the model several tenths of a nat, so it reads both.
+# Hiding either side costs the model the better part of a nat, so it reads both.
 #
 # ## Exercises
 #

@@ -52,8 +52,12 @@ def test_gpt_loss_gradcheck_every_parameter():
     check_every_parameter(model, lambda: model(x, ids((2, 6), 1))[1])
 
 
-def test_bert_mlm_and_classifier_gradcheck_every_parameter():
-    model = randomize(tiny("bert", num_labels=3)).double()
+@pytest.mark.parametrize("positions", ["absolute", "relative"])  # relative: the tiny preset's (T5's bias)
+def test_bert_mlm_and_classifier_gradcheck_every_parameter(positions):
+    model = randomize(tiny("bert", num_labels=3, positions=positions, relative_buckets=8,
+                           relative_max_distance=16)).double()
+    assert any("position_bias" in name for name, _ in model.named_parameters()) == (positions == "relative")
+    assert any("position_embeddings" in name for name, _ in model.named_parameters()) == (positions == "absolute")
     x = ids((2, 6))
     labels = np.where(np.random.default_rng(3).random((2, 6)) < 0.5, ids((2, 6), 2), -100)
     labels[0, 0] = 4

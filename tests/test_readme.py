@@ -1,7 +1,7 @@
 """README.md's code blocks, run as a newcomer would paste them, so the README cannot drift.
 
 Each ```python block runs alone in a fresh interpreter (no names carried over from a block above),
-in a folder that holds what the README's commands made before it: tiny `runs/gpt` and `runs/bert`
+in a folder that holds what the README's commands made before it: tiny `runs/gpt` and `runs/bert-paper`
 from `pretrain`.  Comment lines right after a `print(...)` are the output the README promises; each
 must appear in what the block printed ("..." stands for any text).  A block that needs packages
 this environment lacks (PyTorch, transformers) is compiled and its names checked instead.  Every
@@ -91,13 +91,14 @@ def undefined_names(code: str) -> set:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    """A folder where `pretrain --model gpt` and `--model bert` have run (tiny, a few steps)."""
+    """A folder where `pretrain --model gpt` and `--model bert --out runs/bert-paper` have run (the
+    micro preset, which has the paper's architecture, a few steps)."""
     folder = tmp_path_factory.mktemp("readme")
-    for kind in ("gpt", "bert"):
+    for kind, out in (("gpt", "runs/gpt"), ("bert", "runs/bert-paper")):
         # context 32: the README's PyTorch block generates 20 tokens after its prompt (micro's own is 16)
         subprocess.run([sys.executable, "-m", "minitransformer", "pretrain", "--model", kind, "--preset", "micro",
                         "--context", "32", "--steps", "2", "--vocab-size", "300", "--samples", "0",
-                        "--eval-batches", "1"],
+                        "--eval-batches", "1", "--out", out],
                        cwd=folder, env=ENV, check=True, capture_output=True, timeout=300)
     return folder
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 import minitransformer as mt
 from minitransformer import Tensor, gradcheck
 from minitransformer import functional as F
-from minitransformer.models import T5, t5_config
+from minitransformer.models import BERT, T5, bert_config, t5_config
 from minitransformer.nn import MultiHeadAttention, RelativePositionBias, relative_position_bucket
 from helpers import assert_same_outputs_and_grads, random_leaf, seeds
 
@@ -123,6 +123,39 @@ def test_t5_relative_positions_see_distance_not_place():
         assert np.allclose(a, b) == same, positions
 
 
+def test_bert_relative_positions_see_distance_not_place():
+    """The same for BERT (the tiny preset's positions): padding in front, masked by attention_mask,
+    leaves the real tokens' hidden states unchanged only with relative positions."""
+    for positions, same in (("relative", True), ("absolute", False)):
+        mt.manual_seed(4)
+        model = BERT(bert_config("micro", positions=positions, relative_buckets=8, relative_max_distance=16,
+                                 local_start=positions == "relative")).double()
+        a = model(np.array([[5, 6, 7, 8]])).data[0]
+        b = model(np.array([[0, 0, 5, 6, 7, 8]]), attention_mask=np.array([[0, 0, 1, 1, 1, 1]])).data[0, 2:]
+        assert np.allclose(a, b) == same, positions
+
+
+def test_a_local_bert_start_is_the_tiny_preset_and_favours_neighbours():
+    model = BERT(bert_config("tiny"))
+    bias = model.position_bias(5, 5).data[0]  # (heads, queries, keys)
+    assert (bias[:, 2, 2] == 0).all() and (bias[:, 2, 1] < 0).all() and (bias[:, 2, 0] < bias[:, 2, 1]).all()
+    np.testing.assert_allclose(-bias[:, 2, 3], [2.0, 1.0, 0.5, 0.25])  # one slope per head: 2, 1, 1/2, 1/4
+
+
+def test_the_tiny_bert_finds_its_neighbours_where_absolute_positions_are_still_lost():
+    """benchmarks/neighbours_task.py for 200 steps: every token is fixed by its neighbours; the tiny
+    preset (relative bias started local) is near 0 while the paper's absolute positions are not."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "neighbours_task.py"
+    spec = importlib.util.spec_from_file_location("neighbours_task", path)
+    task = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(task)
+    local = task.losses("bert", 3e-3, until=200)
+    absolute = task.losses("bert", 3e-3, until=200, positions="absolute", local_start=False)
+    assert local[200] < 0.6 < 1.5 < absolute[200], (local, absolute)
+
+
 def test_t5_refuses_unknown_positions():
     with pytest.raises(ValueError, match="T5 positions must be one of"):
         T5(t5_config("micro", positions="rotary"))
@@ -197,7 +230,7 @@ def test_a_reading_start_needs_relative_positions_and_a_known_init():
         T5(t5_config("micro", init="xavier"))
 
 
-HOSTILE_T5_CONFIGS = [  # (what a checkpoint's model_config says, the one line it must fail with)
+HOSTILE_RELATIVE_CONFIGS = [  # (what a checkpoint's model_config says, the one line it must fail with)
     ({"relative_buckets": 10**12}, "has at least"),  # the bias tables count toward the weights the file must hold
     ({"relative_buckets": 0}, "relative_buckets must be a positive integer"),
     ({"relative_buckets": -4}, "relative_buckets must be a positive integer"),
@@ -205,23 +238,29 @@ HOSTILE_T5_CONFIGS = [  # (what a checkpoint's model_config says, the one line i
     ({"relative_max_distance": 10**12}, "max_distance=1000000000000 is above 65,536"),
     ({"relative_max_distance": 0}, "relative_max_distance must be a positive integer"),
     ({"relative_max_distance": "far"}, "relative_max_distance must be a positive integer"),
-    ({"positions": "rotary"}, "T5 positions must be one of"),
-    ({"positions": None}, "positions must be a string"),
-    ({"init": "xavier"}, "T5 init must be one of"),
-    ({"init": "reading", "positions": "absolute"}, 'needs positions="relative"'),
-    ({"bias": "yes"}, "bias must be true or false"),
+    ({"positions": "rotary"}, r"positions must be one of \['absolute', 'relative'\], got 'rotary'"),
+    ({"positions": None}, r"positions must be one of \['absolute', 'relative'\], got None"),
+]
+HOSTILE_CONFIGS = [  # T5 and BERT read the same relative-position fields; then each its own start
+    *((T5, change, message) for change, message in HOSTILE_RELATIVE_CONFIGS),
+    (T5, {"init": "xavier"}, "T5 init must be one of"),
+    (T5, {"init": "reading", "positions": "absolute"}, 'needs positions="relative"'),
+    (T5, {"bias": "yes"}, "bias must be true or false"),
+    *((BERT, change, message) for change, message in HOSTILE_RELATIVE_CONFIGS),
+    (BERT, {"local_start": True, "positions": "absolute"}, "needs positions='relative'"),
+    (BERT, {"local_start": "yes"}, "local_start must be true or false"),
 ]
 
 
-@pytest.mark.parametrize("change, message", HOSTILE_T5_CONFIGS)
-def test_a_hostile_t5_config_is_one_clear_error_before_anything_big_is_built(change, message):
+@pytest.mark.parametrize("model_class, change, message", HOSTILE_CONFIGS)
+def test_a_hostile_relative_config_is_one_clear_error_before_anything_big_is_built(model_class, change, message):
     from dataclasses import asdict
 
-    from minitransformer.models import T5Config
     from minitransformer.models.size import config_from_dict
 
-    config = {**asdict(t5_config("micro", positions="relative", relative_buckets=8, relative_max_distance=16)),
-              **change}
-    stored = T5(t5_config("micro", positions="relative", relative_buckets=8, relative_max_distance=16)).num_parameters()
+    make_config = t5_config if model_class is T5 else bert_config
+    small = make_config("micro", positions="relative", relative_buckets=8, relative_max_distance=16)
+    config = {**asdict(small), **change}
+    stored = model_class(small).num_parameters()
     with pytest.raises(ValueError, match=message):
-        T5(config_from_dict(T5Config, config, "model config", stored_weights=stored))
+        model_class(config_from_dict(type(small), config, "model config", stored_weights=stored))

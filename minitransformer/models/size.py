@@ -6,12 +6,12 @@ for hours, n_heads 0 would divide by zero.  `check_config` refuses such a config
 error before anything is allocated; `build_model` and `model_from_config` (models/__init__.py)
 call it.  The size is bounded from below by the matrices every model here has (GPT, BERT, T5):
 
-    parameters >= d (V + C + S + K) + L (4 d^2 + 2 d f) + 2 H R
+    parameters >= d (V + C + S + K) + L (4 d^2 + 2 d f) + N H R
 
 embeddings for V tokens and C positions (S segment types and a K-label classifier where the
 config has them), in each of the L layers the four d x d attention projections and the two
-d x f feed-forward matrices, and for a T5 with relative positions its two tables of R buckets
-for each of H heads.  Biases, norms and T5's decoder only add to it, so a model that the
+d x f feed-forward matrices.  With relative positions there is no embedding per position (C = 0)
+but a table of R buckets for each of H heads in each of the N stacks (T5: 2, BERT: 1).  Biases, norms and T5's decoder only add to it, so a model that the
 bound says cannot fit certainly cannot, and the bound never refuses a model that fits.  The same
 bound refuses a checkpoint whose config claims more weights than its file holds.
 
@@ -26,7 +26,7 @@ import os
 from dataclasses import fields, replace
 
 from ..checks import is_integer
-from ..nn import ACTIVATIONS, NORMS
+from ..nn import ACTIVATIONS, NORMS, POSITIONS
 
 try:
     import resource  # the process's limits (ulimit); POSIX only
@@ -36,15 +36,17 @@ except ImportError:
 BYTES_PER_WEIGHT = 4  # float32
 SIZE_FIELDS = ("vocab_size", "context_length", "n_layers", "n_heads", "d_model", "d_ff")
 MAY_BE_ZERO = {"n_layers", "num_labels", "pad_id"}  # a 0-layer GPT is a bigram model; no classifier head
-CHOICES = {"activation": ACTIVATIONS, "norm": NORMS}  # string fields that name one of a few things
+CHOICES = {"activation": ACTIVATIONS, "norm": NORMS, "positions": POSITIONS}  # string fields that name one of a few things
 
 
 def parameter_lower_bound(config) -> int:
     """At least this many weights (the bound in the module docstring); exact Python integers."""
     c = config
-    tables = c.vocab_size + c.context_length + getattr(c, "type_vocab_size", 0) + getattr(c, "num_labels", 0)
-    relative = 2 * c.n_heads * c.relative_buckets if getattr(c, "positions", None) == "relative" else 0
-    return c.d_model * tables + c.n_layers * (4 * c.d_model ** 2 + 2 * c.d_model * c.d_ff) + relative
+    relative = getattr(c, "positions", "absolute") == "relative"
+    positions = 0 if relative else c.context_length  # relative positions have no embedding per position
+    tables = c.vocab_size + positions + getattr(c, "type_vocab_size", 0) + getattr(c, "num_labels", 0)
+    bias_tables = getattr(c, "relative_stacks", 1) * c.n_heads * c.relative_buckets if relative else 0
+    return c.d_model * tables + c.n_layers * (4 * c.d_model ** 2 + 2 * c.d_model * c.d_ff) + bias_tables
 
 
 def memory_limit() -> tuple[int, str] | None:

@@ -45,18 +45,19 @@ How this differs from the real T5, and why:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from .. import functional as F
-from ..nn import Dropout, Embedding, KVCache, Module, ModuleList, RelativePositionBias, TransformerBlock, make_norm
+from ..nn import (POSITIONS, Dropout, Embedding, KVCache, Module, ModuleList, RelativePositionBias, TransformerBlock,
+                  local_slopes, make_norm)
 from ..tensor import Tensor, no_grad
 from .generation import check_sampling_args, generate_tokens
 from .gpt import check_token_batch
 from .init import config_from_preset, init_weights
 
 
-POSITIONS = ("relative", "absolute")
 INITS = ("gpt2", "reading")
 MATCH_SCALE = 1.0  # "reading": cross-attention's W_q = W_k = MATCH_SCALE * I (2 was worse: see "How T5 starts")
 
@@ -78,6 +79,7 @@ class T5Config:
     relative_max_distance: int = 128  # farther than this shares the last bucket
     bias: bool = True  # in every Linear (and LayerNorm); T5 has none
     init: str = "gpt2"  # "reading": start the decoder already reading its encoder (see "How T5 starts")
+    relative_stacks: ClassVar[int] = 2  # relative positions: one bias table for the encoder, one for the decoder
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,7 +156,7 @@ class T5(Module):
         for block in self.decoder:
             block.cross_attn.q_proj.weight.data[...] = eye
             block.cross_attn.k_proj.weight.data[...] = eye
-        self.encoder_position_bias.start_local(2.0 ** -np.arange(-1, self.config.n_heads - 1))
+        self.encoder_position_bias.start_local(local_slopes(self.config.n_heads))
 
     def encode(self, input_ids) -> tuple:
         """(memory (B, S, d), padding mask (B, S) True at padding) for the encoder input."""

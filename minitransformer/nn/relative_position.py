@@ -25,6 +25,7 @@ from ..tensor import Tensor
 from .layers import Embedding
 from .module import Module
 
+POSITIONS = ("absolute", "relative")  # a config's `positions`: learned embeddings per position, or this bias
 MAX_DISTANCE = 2 ** 16  # far beyond any context here; a larger one is a mistake or a hostile file
 
 
@@ -54,6 +55,12 @@ def relative_position_bucket(relative_position, bidirectional: bool = True, num_
     far = max_exact + (ratio * np.float32(num_buckets - max_exact)).astype(np.int64)
     far = np.minimum(far, num_buckets - 1)
     return bucket + np.where(distance < max_exact, distance, far)
+
+
+def local_slopes(n_heads: int) -> np.ndarray:
+    """2, 1, 1/2, 1/4, ...: one slope per head for `RelativePositionBias.start_local`, from a head that
+    starts out reading little beyond its neighbours to ones that see the whole window."""
+    return 2.0 ** -np.arange(-1, n_heads - 1)
 
 
 class RelativePositionBias(Module):

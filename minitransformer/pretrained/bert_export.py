@@ -69,6 +69,14 @@ def _check_exportable(model) -> None:
     c = model.config
     if c.norm != "layernorm":
         raise ValueError(f"Hugging Face's BERT uses LayerNorm, but this BERT has norm={c.norm!r}; it cannot be exported")
+    departures = [f"{name}={value!r}" for name, value, paper in (
+        ("positions", c.positions, "absolute"), ("pre_norm", c.pre_norm, False),
+        ("embedding_norm", c.embedding_norm, True), ("segment_embeddings", c.segment_embeddings, True),
+        ("mlm_head_transform", c.mlm_head_transform, True)) if value != paper]
+    if departures:  # Hugging Face's BertModel has the paper's architecture and nothing else
+        raise ValueError(f"this BERT departs from the paper's architecture ({', '.join(departures)}), which "
+                         "Hugging Face's BERT cannot express; only a BERT with the paper's architecture "
+                         "(e.g. --preset tiny-paper) exports")
     if c.activation != "gelu":
         raise ValueError(f"this BERT's feed-forward uses {c.activation!r}, but Hugging Face's BERT applies "
                          f"hidden_act in the masked-LM head too, where ours always uses the exact GELU; only "
