@@ -114,7 +114,7 @@ def test_export_then_load_gives_the_same_model(tmp_path, num_labels):
     (BERT(bert_config("micro", activation="relu")), None, ValueError, "only activation='gelu' exports exactly"),
     (BERT(bert_config("micro", positions="relative")), None, ValueError, r"\(positions='relative'\).*tiny-paper"),
     (BERT(bert_config("micro", pre_norm=True)), None, ValueError, r"paper's architecture \(pre_norm=True\)"),
-    (BERT(bert_config("tiny")), None, ValueError, "positions='relative', pre_norm=True, embedding_norm=False, "
+    (BERT(bert_config("tiny")), None, ValueError, "positions='relative', local_start=True, pre_norm=True, embedding_norm=False, "
      "segment_embeddings=False, mlm_head_transform=False"),
     (BERT(bert_config("micro")), CharTokenizer(list("abc")), TypeError, "WordPiece .* or byte-level BPE"),
     (BERT(bert_config("micro", vocab_size=3)), WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]),

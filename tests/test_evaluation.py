@@ -126,7 +126,7 @@ def test_pretrain_ends_with_the_report_and_evaluate_repeats_it(tmp_path, capsys)
     assert main(["pretrain", "--model", "bert", "--context", "32", "--corpus", str(corpus), "--vocab-size", "300",
                  "--steps", "3", "--out", str(run), "--samples", "0"]) == 0
     printed = capsys.readouterr().out
-    assert "BERT recipe:" in printed and "masking: 40%" in printed
+    assert "BERT recipe: T5's relative positions, started local, pre-norm blocks" in printed and "masking: 40%" in printed
     assert "held-out masked tokens" in printed and "unigram baseline" in printed and "uniform (ln V)" in printed
     report_lines = printed[printed.index("held-out masked tokens"):].splitlines()[:5]
     assert main(["evaluate", "--checkpoint", str(run / "checkpoint.safetensors"), "--corpus", str(corpus)]) == 0

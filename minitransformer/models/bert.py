@@ -122,6 +122,24 @@ BERT_PRESETS = {
 }
 
 
+# The tiny preset's departures from the paper's architecture (BertConfig's defaults), each as a
+# reader sees it: `pretrain` names them when it starts, and export_bert refuses them.
+PAPER_DEPARTURES = {
+    "positions": "T5's relative positions",
+    "local_start": "started local",
+    "pre_norm": "pre-norm blocks",
+    "embedding_norm": "no embedding LayerNorm",
+    "segment_embeddings": "no segment embeddings",
+    "mlm_head_transform": "no transform in the MLM head",
+}
+
+
+def departures_from_paper(config: BertConfig) -> list:
+    """The PAPER_DEPARTURES fields where `config` is not the paper's BERT, in that order."""
+    paper = BertConfig()
+    return [name for name in PAPER_DEPARTURES if getattr(config, name) != getattr(paper, name)]
+
+
 def bert_config(preset: str = "tiny", **overrides) -> BertConfig:
     return config_from_preset(BERT_PRESETS, preset, "bert", overrides)
 

@@ -11,8 +11,9 @@ call it.  The size is bounded from below by the matrices every model here has (G
 embeddings for V tokens and C positions (S segment types and a K-label classifier where the
 config has them), in each of the L layers the four d x d attention projections and the two
 d x f feed-forward matrices.  With relative positions there is no embedding per position (C = 0)
-but a table of R buckets for each of H heads in each of the N stacks (T5: 2, BERT: 1).  Biases, norms and T5's decoder only add to it, so a model that the
-bound says cannot fit certainly cannot, and the bound never refuses a model that fits.  The same
+but a table of R buckets for each of H heads in each of the N stacks (T5: 2, BERT: 1).  Biases,
+norms and T5's decoder only add to it, so a model that the bound says cannot fit certainly
+cannot, and the bound never refuses a model that fits.  The same
 bound refuses a checkpoint whose config claims more weights than its file holds.
 
 Training a batch of B rows of T tokens holds at least the logits and one hidden state per layer
@@ -36,7 +37,8 @@ except ImportError:
 BYTES_PER_WEIGHT = 4  # float32
 SIZE_FIELDS = ("vocab_size", "context_length", "n_layers", "n_heads", "d_model", "d_ff")
 MAY_BE_ZERO = {"n_layers", "num_labels", "pad_id"}  # a 0-layer GPT is a bigram model; no classifier head
-CHOICES = {"activation": ACTIVATIONS, "norm": NORMS, "positions": POSITIONS}  # string fields that name one of a few things
+# string fields that name one of a few things
+CHOICES = {"activation": ACTIVATIONS, "norm": NORMS, "positions": POSITIONS}
 
 
 def parameter_lower_bound(config) -> int:

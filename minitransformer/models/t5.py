@@ -157,10 +157,9 @@ class T5(Module):
           what the first token of a span needs;
         - the value path that carries that text, W_v and W_o of the encoder's self-attention and of
           the decoder's cross-attention, starts `value_scale` times GPT-2's size (4 in the tiny
-          preset; 1 leaves it as GPT-2's).  The text goes
-          through all four matrices in a row, so the gradient of each is scaled by the other three:
-          at 0.02 each, the path is a chain of small factors that takes long to open (the saddle of
-          a deep linear network).  That this is why it helps is a reading, not a measurement: at
+          preset; 1 leaves it as GPT-2's).  The text goes through all four matrices in a row, so
+          the gradient of each is scaled by the other three: at 0.02 each, the path is a chain of
+          small factors that takes long to open (the saddle of a deep linear network).  That this is why it helps is a reading, not a measurement: at
           step 0 the larger path even washes out the like-with-like match (weight on the matching
           sentinel about even, tests/test_relative_position.py), yet in training a head then locks
           on in every seed tried, against one in three with value_scale=1.

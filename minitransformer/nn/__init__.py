@@ -24,6 +24,6 @@ from .transformer import TransformerBlock
 __all__ = [
     "Module", "Parameter", "ModuleList", "Sequential", "ModuleDict", "ParameterList", "Linear", "Embedding",
     "LayerNorm", "RMSNorm", "make_norm", "NORMS", "Dropout", "GELU", "ReLU", "SiLU", "FeedForward", "ACTIVATIONS",
-    "activation_function", "MultiHeadAttention", "KVCache", "TransformerBlock", "RelativePositionBias", "local_slopes", "POSITIONS",
-    "relative_position_bucket", "init", "utils", "functional",
+    "activation_function", "MultiHeadAttention", "KVCache", "TransformerBlock", "RelativePositionBias",
+    "relative_position_bucket", "local_slopes", "POSITIONS", "init", "utils", "functional",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..checks import check_positive_int
 from ..models import BERT
+from ..models.bert import PAPER_DEPARTURES, departures_from_paper
 from ..models.demos import guess_masks_bert
 from ..tokenizers.special_tokens import BERT_SPECIAL_TOKENS
 from .causal_lm import causal_lm_batch
@@ -216,11 +217,7 @@ class MaskedLM(PretrainingTask):
     scored_tokens = "masked tokens"
 
     def recipe_notes(self, model):
-        c = model.config
-        departures = [name for name, paper, ours in (
-            ("pre-norm blocks", False, c.pre_norm), ("no embedding LayerNorm", True, c.embedding_norm),
-            ("no segment embeddings", True, c.segment_embeddings),
-            ("no transform in the MLM head", True, c.mlm_head_transform)) if paper != ours]
+        departures = [PAPER_DEPARTURES[name] for name in departures_from_paper(model.config)]
         if departures:
             yield (f"BERT recipe: {', '.join(departures)} (the paper's architecture: --preset tiny-paper; "
                    "why: models/bert.py)")

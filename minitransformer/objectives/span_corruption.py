@@ -362,7 +362,8 @@ class SpanCorruption(PretrainingTask):
                    f"--noise-density {T5_NOISE_DENSITY}); held-out scores always use {T5_NOISE_DENSITY:.0%}")
         c = model.config
         if (c.positions, c.norm, c.activation, c.init) != ("relative", "rmsnorm", "relu", "gpt2"):
-            yield (f"T5 architecture: {c.positions} positions, {c.norm}, {c.activation}, init {c.init!r} "
+            start = f"init {c.init!r}" + (f" with the value path {c.value_scale:g}x" if c.init == "reading" else "")
+            yield (f"T5 architecture: {c.positions} positions, {c.norm}, {c.activation}, {start} "
                    "(T5's relative positions, RMSNorm and ReLU with a plain start: --preset tiny-paper; "
                    "see models/t5.py)")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from ..models.bert import BERT, to_hf_name
+from ..models.bert import BERT, departures_from_paper, to_hf_name
 from ..safetensors import save_file
 from ..tokenizers.bpe import BPETokenizer
 from ..tokenizers.hf_tokenizer_json import save_tokenizer_json
@@ -69,10 +69,7 @@ def _check_exportable(model) -> None:
     c = model.config
     if c.norm != "layernorm":
         raise ValueError(f"Hugging Face's BERT uses LayerNorm, but this BERT has norm={c.norm!r}; it cannot be exported")
-    departures = [f"{name}={value!r}" for name, value, paper in (
-        ("positions", c.positions, "absolute"), ("pre_norm", c.pre_norm, False),
-        ("embedding_norm", c.embedding_norm, True), ("segment_embeddings", c.segment_embeddings, True),
-        ("mlm_head_transform", c.mlm_head_transform, True)) if value != paper]
+    departures = [f"{name}={getattr(c, name)!r}" for name in departures_from_paper(c)]
     if departures:  # Hugging Face's BertModel has the paper's architecture and nothing else
         raise ValueError(f"this BERT departs from the paper's architecture ({', '.join(departures)}), which "
                          "Hugging Face's BERT cannot express; only a BERT with the paper's architecture "
