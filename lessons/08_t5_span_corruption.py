@@ -221,8 +221,8 @@ for L in (20, 64, 100, 512):
 # positions), with a short context of 32 tokens (lesson 7's BERT had 24), so that steps are cheap.
 # One thing of the preset is left out: its larger start for the value matrices
 # (`value_scale=4`, explained below), which pays off over the 2000 steps of
-# `pretrain --model t5` but starts slower: over this lesson's 650 steps it left the model 0.39-0.53
-# nats below the unigram on seeds 0-2, against 0.57-0.59 without it.
+# `pretrain --model t5` but starts slower: over this lesson's 650 steps it left the model 0.48-0.55
+# nats below the unigram on seeds 0-2, against 0.59-0.70 without it.
 
 # %%
 ids = np.array(tokenizer.encode(text), dtype=np.int64)
@@ -340,10 +340,12 @@ if not QUICK:
 # encoder gather the text around it.  Each waits for the other, so from GPT-2's start the tiny T5
 # of `pretrain --model t5` still had uniform cross-attention after 1500 steps; its `tiny` preset
 # therefore starts with cross-attention matching like with like and a local encoder
-# (`init="reading"`, "How T5 starts" in `models/t5.py`), and with the value matrices that carry
-# the text from the encoder to the decoder 4x larger (`value_scale=4`): with that, a decoder head
-# locked on the matching sentinel in every seed tried, and the first token of a span came out as
-# far below the unigram as the later ones.  The real T5 read about 34 billion tokens:
+# (`init="reading"`, "How T5 starts" in `models/t5.py`), two of its encoder heads on the token to
+# the left and the token to the right, so that a sentinel holds both sides of its gap apart
+# (`neighbour_heads`), and the value matrices that carry the text from the encoder to the decoder
+# 4x larger (`value_scale=4`): with that, a decoder head locked on the matching sentinel in every
+# seed tried, and the first token of a span came out further below the unigram than the later
+# ones.  The real T5 read about 34 billion tokens:
 
 # %%
 tokens_read = steps * config.batch_size * task.window

@@ -80,8 +80,7 @@ class HeldOutReport:
             f"top-1 {self.unigram_top1:6.1%} (always {guess})",
             f"  uniform (ln V)    {self.uniform_nll:6.3f} nats/token   perplexity {math.exp(self.uniform_nll):8.1f}",
             f"  -> {self.verdict()}",
-            *(f"     {name}: {unigram - nll:.2f} nats below the unigram ({tokens:,} tokens)"
-              for name, tokens, nll, unigram in self.parts),
+            *(f"     {name}: {_gap(unigram - nll)} ({tokens:,} tokens)" for name, tokens, nll, unigram in self.parts),
         ]
 
     def verdict(self) -> str:
@@ -135,3 +134,8 @@ def held_out_report(model, task, ids, counts, batches: int = 32, batch_size: int
                   for i, (name, n) in enumerate(zip(part_names, part_tokens)) if n)
     return HeldOutReport(task.scored_tokens, tokens, nll / tokens, unigram_nll / tokens, math.log(len(counts)),
                          hits / tokens, unigram_hits / tokens, most_frequent, parts)
+
+
+def _gap(gain: float) -> str:
+    """'1.23 nats below the unigram', or 'worse than' when the model is behind it."""
+    return f"{gain:.2f} nats below the unigram" if gain >= 0 else f"{-gain:.2f} nats worse than the unigram"

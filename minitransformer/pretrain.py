@@ -42,15 +42,16 @@ def make_tokenizer(text: str, vocab_size: int, special_tokens=SPECIAL_TOKENS) ->
     return tokenizer
 
 
-def task_tokenizer(kind: str, preset: str, text: str, vocab_size: int, context_length: int | None = None):
+def task_tokenizer(kind: str, preset: str, text: str, vocab_size: int, context_length: int | None = None,
+                   **task_options):
     """A byte-level BPE for pretraining a `kind` model of this preset: only its task's special tokens
-    (T5: as many sentinels as its context needs)."""
+    (T5: as many sentinels as its context needs at its noise density, a task option)."""
     _, _, presets = model_type(kind)
     if preset not in presets:
         raise ValueError(f"unknown {kind} preset {preset!r}; choose one of {sorted(presets)}")
     context = context_length or presets[preset].context_length
     task = task_class_for(model_type(kind)[0])
-    return make_tokenizer(text, vocab_size, task.tokenizer_special_tokens(context))
+    return make_tokenizer(text, vocab_size, task.tokenizer_special_tokens(context, **task_options))
 
 
 def load_tokenizer(path) -> BPETokenizer:

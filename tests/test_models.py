@@ -418,6 +418,45 @@ def test_t5_fills_answer_each_sentinel_of_the_input_once_in_order():
         assert written.index(4) >= 2 and len(written) - written.index(4) >= 3  # no empty span
 
 
+def test_a_span_starts_with_a_token_its_gap_allows():
+    """first_tokens: the span of sentinel 4 may only start with 7 or 8 (say, the tokens that begin
+    with a space); sentinel 3's span is free.  fill_spans_t5 asks it for a gap written after a space."""
+    from minitransformer.models.demos import span_structure
+
+    every_sentinel, eos, vocab = [3, 4, 5, 6], 2, 10
+    allowed = np.isin(np.arange(vocab), [7, 8])
+    constrain = span_structure([3, 4], every_sentinel, eos, first_tokens={4: allowed})
+    rng = np.random.default_rng(1)
+    firsts = {3: set(), 4: set()}
+    for trial in range(30):
+        ids = np.zeros((1, 1), dtype=np.int64)
+        for _ in range(12):
+            next_id = int(np.argmax(constrain(ids, rng.normal(size=(1, vocab)))[0]))
+            if ids[0, -1] in firsts:
+                firsts[int(ids[0, -1])].add(next_id)
+            ids = np.concatenate([ids, [[next_id]]], axis=1)
+            if next_id == eos:
+                break
+    assert firsts[4] and firsts[4] <= {7, 8}, firsts
+    assert firsts[3] - {7, 8}, firsts  # unconstrained: other tokens too
+
+
+def test_t5_fills_a_gap_written_after_a_space_with_text_that_starts_with_one():
+    from minitransformer.models.demos import fill_spans_t5
+    from minitransformer.pretrain import make_tokenizer
+    from minitransformer.objectives import SpanCorruption
+
+    tokenizer = make_tokenizer("the return statement returns a value; values are returned. " * 30, 300,
+                               SpanCorruption.tokenizer_special_tokens(16))
+    for seed in range(5):
+        mt.manual_seed(seed)
+        model = build_model("t5", "micro", vocab_size=tokenizer.vocab_size, pad_id=tokenizer.token_to_id("[PAD]"))
+        filled = fill_spans_t5(model, tokenizer, "the<extra_id_0> statement returns a <extra_id_1> value")
+        assert filled.startswith("<extra_id_0>"), filled
+        second = filled.split("<extra_id_1>")[1]
+        assert second[:1] == " ", filled  # untrained, the model's favourite may be anything; the space is the text's
+
+
 def test_a_space_before_a_gap_belongs_to_the_hidden_token():
     """'The [MASK] statement' reads as 'The' [MASK] 'Ġstatement', the way pretraining masks ' return',
     not 'The' 'Ġ' [MASK]; a character tokenizer, whose space is a token of its own, keeps it."""

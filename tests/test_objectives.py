@@ -550,15 +550,18 @@ def test_each_model_gets_the_task_of_its_paper_built_from_the_model_and_the_toke
         task_class_for(Linear(2, 2))
 
 
-@pytest.mark.parametrize("density", [0.15, 0.3])
+@pytest.mark.parametrize("density", [0.15, 0.3, 0.5, 0.8, 0.95])
 @pytest.mark.parametrize("context", [16, 64, 128, 512, 1024])
 def test_the_t5_window_fills_the_context_and_gets_enough_sentinels(context, density):
     window = SpanCorruption.window_for(context, density)
-    assert span_corruption_lengths(window, density)[0] <= context < span_corruption_lengths(window + 1, density)[0]
-    assert window > context  # corruption shortens the input, so the window of text is longer
-    needed = SpanCorruption.sentinels_needed(context)
+    assert max(span_corruption_lengths(window, density)) <= context < max(span_corruption_lengths(window + 1, density))
+    if density < 0.5:  # corruption shortens the input, so the window of text is longer
+        assert span_corruption_lengths(window + 1, density)[0] > context and window > context
+    else:  # the target (the hidden text) is what fills the decoder's context first
+        assert span_corruption_lengths(window + 1, density)[1] > context
+    needed = SpanCorruption.sentinels_needed(context, density)
     assert min(noise_span_counts(window, density)[1], 100) <= needed <= 100  # T5 has 100 sentinels
-    names = SpanCorruption.tokenizer_special_tokens(context)
+    names = SpanCorruption.tokenizer_special_tokens(context, noise_density=density)
     assert names[:2] == ["[PAD]", "</s>"] and names[2:] == [f"<extra_id_{i}>" for i in range(needed)]
 
 

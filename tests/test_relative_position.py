@@ -11,7 +11,7 @@ import minitransformer as mt
 from minitransformer import Tensor, gradcheck
 from minitransformer import functional as F
 from minitransformer.models import BERT, T5, bert_config, t5_config
-from minitransformer.nn import MultiHeadAttention, RelativePositionBias, relative_position_bucket
+from minitransformer.nn import MultiHeadAttention, RelativePositionBias, neighbour_start, relative_position_bucket
 from helpers import assert_same_outputs_and_grads, random_leaf, seeds
 
 GOLDEN = Path(__file__).parent / "data" / "t5_bucket_golden.npz"
@@ -177,8 +177,38 @@ def test_a_local_start_penalizes_distance_by_each_heads_slope():
     b = bias(5, 5).data[0]  # (heads, queries, keys)
     distance = np.abs(np.arange(5)[None, :] - np.arange(5)[:, None])
     np.testing.assert_allclose(b, -np.array([2.0, 1.0, 0.5])[:, None, None] * distance)  # all exact buckets here
-    with pytest.raises(ValueError, match=r"one slope per head \(3\)"):
+    with pytest.raises(ValueError, match=r"one slope and one side per head \(3\)"):
         bias.start_local([1.0, 2.0])
+
+
+def _attention_from(bias, length: int, query: int) -> np.ndarray:
+    """Each head's attention weights (heads, keys) of `query` when the scores are the bias alone."""
+    scores = bias(length, length).data[0, :, query]
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    return weights / weights.sum(-1, keepdims=True)
+
+
+def test_neighbour_heads_start_on_the_token_to_the_left_and_the_token_to_the_right():
+    bias = RelativePositionBias(4, bidirectional=True, num_buckets=32, max_distance=128)
+    bias.start_local(*neighbour_start(4))
+    w = _attention_from(bias, 40, query=20)
+    assert w[0, 19] > 0.85 and w[0, 20:].sum() < 0.01  # head 0: the left neighbour, nothing of itself or the right
+    assert w[1, 21] > 0.85 and w[1, :21].sum() < 0.01  # head 1: the right neighbour
+    for head in (2, 3):  # the rest read both sides alike, nearest first
+        np.testing.assert_allclose(w[head, 20 - np.arange(1, 15)], w[head, 20 + np.arange(1, 15)])
+        assert w[head, 20] == w[head].max()
+    np.testing.assert_allclose(w[0, 19::-1][:10], w[1, 21:31], rtol=1e-3)  # the sides mirror (up to the shut tails)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda bias: bias.start_local([2.0, 2.0, 1.0, 0.5], [-1, 1, 0]), "one slope and one side per head"),
+    (lambda bias: bias.start_local([2.0, 2.0, 1.0, 0.5], [-1, 2, 0, 0]), "each side must be -1"),
+    (lambda bias: bias.start_local([2.0, 2.0, 1.0, 0.5], [-1, 0.5, 0, 0]), "each side must be -1"),
+    (lambda bias: neighbour_start(1), "needs at least 2 heads"),
+])
+def test_a_bad_local_start_is_one_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(RelativePositionBias(4, bidirectional=True))
 
 
 def _cross_attention_weights(model, input_ids, decoder_ids):
@@ -252,6 +282,9 @@ HOSTILE_CONFIGS = [  # T5 and BERT read the same relative-position fields; then 
     (T5, {"value_scale": -4.0}, "value_scale must be a finite number >= 0"),
     (T5, {"value_scale": float("nan")}, "value_scale must be a finite number >= 0"),
     (T5, {"value_scale": "4x"}, "value_scale must be a finite number >= 0"),
+    (T5, {"neighbour_heads": "yes"}, "neighbour_heads must be true or false"),
+    (T5, {"neighbour_heads": True}, 'is part of init="reading"'),
+    (T5, {"neighbour_heads": True, "init": "reading", "n_heads": 1}, "needs at least 2 heads"),
     *((BERT, change, message) for change, message in HOSTILE_RELATIVE_CONFIGS),
     (BERT, {"local_start": True, "positions": "absolute"}, "needs positions='relative'"),
     (BERT, {"local_start": "yes"}, "local_start must be true or false"),

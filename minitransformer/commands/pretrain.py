@@ -267,7 +267,8 @@ def _tokenizer(args, text: str):
         tokenizer = load_tokenizer(args.tokenizer)
         print(f"tokenizer: {args.tokenizer} ({tokenizer.vocab_size} tokens)")
     else:
-        tokenizer = task_tokenizer(args.model, args.preset, text, args.vocab_size, args.context)
+        tokenizer = task_tokenizer(args.model, args.preset, text, args.vocab_size, args.context,
+                                   **_task_options(args))
         print(f"tokenizer: byte-level BPE, {tokenizer.vocab_size} tokens, trained on {len(text):,} characters "
               f"(special tokens: {' '.join(_shortened(tokenizer.special_tokens))})")
     return tokenizer

@@ -57,7 +57,7 @@ def sample_gpt(model: GPT, tokenizer, prompt: str, max_new_tokens: int, temperat
     return tokenizer.decode(out[0].tolist())
 
 
-def span_structure(input_sentinels: list, every_sentinel: list, eos: int):
+def span_structure(input_sentinels: list, every_sentinel: list, eos: int, first_tokens: dict | None = None):
     """A `constrain` for T5.generate: the target must read `<s0> span <s1> span ... </s>`.
 
     The decoder must write the input's sentinels, each once and in order, every span at least one
@@ -65,8 +65,12 @@ def span_structure(input_sentinels: list, every_sentinel: list, eos: int):
     T5 trained on long windows (about 16 spans each) learns "another sentinel follows" better than
     "this input had only two".  So the probability the model gives to ending the span, whichever
     sentinel or </s> it names, goes to the one that may come next; the words stay the model's.
+
+    first_tokens: {sentinel id: bool array over the vocabulary}, the tokens its span may start with
+    (`fill_spans_t5` passes the ones that start with a space for a gap written after a space).
     """
     span_ends = np.append(np.asarray(every_sentinel), eos)
+    first_tokens = first_tokens or {}
 
     def constrain(ids, logits):
         logits = logits.astype(np.float64, copy=True)
@@ -82,6 +86,8 @@ def span_structure(input_sentinels: list, every_sentinel: list, eos: int):
                 scores[allowed_next] = 0.0
             elif written[-1] not in every_sentinel:  # a span of at least one token, then its end
                 scores[allowed_next] = p_end
+            elif written[-1] in first_tokens:  # the span's first token
+                scores[~first_tokens[written[-1]]] = -np.inf
         return logits
 
     return constrain
@@ -89,7 +95,12 @@ def span_structure(input_sentinels: list, every_sentinel: list, eos: int):
 
 def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, temperature=0.0, seed=None) -> str:
     """What T5's decoder writes for `text` (greedy by default), up to its </s>: each sentinel of the
-    input answered once, in order (span_structure)."""
+    input answered once, in order (span_structure).
+
+    A gap written after a space (`an <extra_id_1> is`) hides text that starts with that space:
+    encode_with_gaps gives the space to the gap, as pretraining does when it hides ' exception'.
+    The space is then no longer in the input, so the model cannot see it; its span must start with
+    a token that starts with a space, which keeps a word's ending ('an' + 'y') out of the fill."""
     eos = tokenizer.token_to_id("</s>")
     ids = encode_with_gaps(tokenizer, text) + [eos]
     _check_fits(ids, model, "the input")
@@ -97,9 +108,17 @@ def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, tem
     input_sentinels = [i for i in ids if i in every_sentinel]
     if not input_sentinels:
         raise ValueError("the text has no sentinel to fill; mark the gaps with <extra_id_0>, <extra_id_1>, ...")
+    first_tokens = {}
+    if len(tokenizer.encode(" a")) == 1:  # the space went into the gap (encode_with_gaps)
+        spaced = np.zeros(model.config.vocab_size, dtype=bool)
+        for i in range(min(model.config.vocab_size, tokenizer.vocab_size)):
+            spaced[i] = tokenizer.decode([i]).startswith(" ")
+        for name in _GAP.findall(text):
+            if name in tokenizer.special_token_ids:
+                first_tokens[tokenizer.special_token_ids[name]] = spaced
     out = model.generate(np.array([ids]), min(max_new_tokens, model.config.context_length - 1),
                          temperature=temperature, stop_token=eos, seed=seed,
-                         constrain=span_structure(input_sentinels, every_sentinel, eos))
+                         constrain=span_structure(input_sentinels, every_sentinel, eos, first_tokens))
     return tokenizer.decode(out[0].tolist())
 
 

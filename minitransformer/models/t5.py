@@ -25,7 +25,14 @@ taking the first token of a span to 0.87 nats below the unigram; the others were
 third change opens the road the text travels, encoder attention then cross-attention, by starting
 its value and output matrices 4x larger (value_scale=4): then a head locks on in every seed tried
 (weights 0.996 and 0.998 in seed 1) and the first token of a span is 1.05-1.27 nats below the
-unigram after 1500 steps.  The table of runs is in objectives/span_corruption.py (SpanCorruption).
+unigram after 1500 steps.  The fourth keeps the two sides of a gap apart (neighbour_heads): two
+encoder heads start one-sided, on the token to the left and the token to the right.  A symmetric
+local head hands the decoder "left neighbour + right neighbour" as one sum; after the four changes
+the decoder had learned to read the left neighbour and nothing on the right (on the demo, two heads
+on the token just left of the sentinel, weights 0.91-1.00), which is a bigram guess: `an` ->
+` object`, when ` is raised` asks for ` exception`.  With the one-sided start the first token of a
+span gained 0.17-0.24 nats on each seed.  The table of runs is in objectives/span_corruption.py
+(SpanCorruption).
 
 How this differs from the real T5, and why:
 - positions: the presets use T5's own, a learned bias per head and distance bucket added to the
@@ -54,7 +61,7 @@ import numpy as np
 
 from .. import functional as F
 from ..nn import (POSITIONS, Dropout, Embedding, KVCache, Module, ModuleList, RelativePositionBias, TransformerBlock,
-                  local_slopes, make_norm)
+                  local_slopes, make_norm, neighbour_start)
 from ..tensor import Tensor, no_grad
 from .generation import check_sampling_args, generate_tokens
 from .gpt import check_token_batch
@@ -83,6 +90,7 @@ class T5Config:
     bias: bool = True  # in every Linear (and LayerNorm); T5 has none
     init: str = "gpt2"  # "reading": start the decoder already reading its encoder (see "How T5 starts")
     value_scale: float = 1.0  # "reading": W_v and W_o of encoder and cross-attention start this times GPT-2's
+    neighbour_heads: bool = False  # "reading": encoder heads 0 and 1 start on the token left / right of each one
     relative_stacks: ClassVar[int] = 2  # relative positions: one bias table for the encoder, one for the decoder
 
     def to_dict(self) -> dict:
@@ -96,7 +104,7 @@ T5_PRESETS = {
                          positions="relative", norm="rmsnorm", activation="relu", bias=False),
     # T5's relative positions, started reading (init="reading": see "How T5 starts")
     "tiny": T5Config(context_length=128, n_layers=2, n_heads=4, d_model=96, d_ff=384, positions="relative",
-                     init="reading", value_scale=4.0),
+                     init="reading", value_scale=4.0, neighbour_heads=True),
     # the paper's architecture at the tiny size, for comparison (`pretrain --model t5 --preset tiny-paper`)
     "tiny-paper": T5Config(context_length=128, n_layers=2, n_heads=4, d_model=96, d_ff=384, positions="relative",
                            norm="rmsnorm", activation="relu", bias=False),
@@ -119,6 +127,11 @@ class T5(Module):
             raise ValueError(f"T5 init must be one of {INITS}, got {c.init!r}")
         if c.init == "reading" and c.positions != "relative":
             raise ValueError('T5 init="reading" starts the relative position bias local: it needs positions="relative"')
+        if c.neighbour_heads and c.init != "reading":
+            raise ValueError('T5 neighbour_heads=True is part of init="reading" (the encoder bias\'s start); '
+                             f'it does nothing with init={c.init!r}')
+        if c.neighbour_heads and c.n_heads < 2:
+            raise ValueError(f"T5 neighbour_heads=True needs at least 2 heads (one per side), got n_heads={c.n_heads}")
         if c.positions == "relative":  # one bias per stack, shared by its layers, as in T5
             self.encoder_position_bias = RelativePositionBias(c.n_heads, True, c.relative_buckets,
                                                               c.relative_max_distance)
@@ -154,7 +167,10 @@ class T5(Module):
           the decoder has just written finds the same sentinel in the input;
         - the encoder's position bias starts local, -slope_h * distance with slopes 2, 1, 1/2, ...
           (one per head), so each encoder position starts out holding its neighbours' text, which is
-          what the first token of a span needs;
+          what the first token of a span needs; with `neighbour_heads` (the tiny preset), heads 0 and
+          1 start one-sided instead, on the token to the left and the token to the right
+          (nn.neighbour_start): a sentinel then holds "what came before the gap" and "what comes
+          after it" apart, where a two-sided head adds them into one sum;
         - the value path that carries that text, W_v and W_o of the encoder's self-attention and of
           the decoder's cross-attention, starts `value_scale` times GPT-2's size (4 in the tiny
           preset; 1 leaves it as GPT-2's).  The text goes through all four matrices in a row, so
@@ -172,7 +188,9 @@ class T5(Module):
         for attention in value_paths:
             attention.v_proj.weight.data *= self.config.value_scale
             attention.out_proj.weight.data *= self.config.value_scale
-        self.encoder_position_bias.start_local(local_slopes(self.config.n_heads))
+        n_heads = self.config.n_heads
+        self.encoder_position_bias.start_local(*neighbour_start(n_heads) if self.config.neighbour_heads
+                                               else (local_slopes(n_heads),))
 
     def encode(self, input_ids) -> tuple:
         """(memory (B, S, d), padding mask (B, S) True at padding) for the encoder input."""

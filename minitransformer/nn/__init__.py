@@ -18,12 +18,12 @@ from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .layers import ACTIVATIONS, GELU, Dropout, Embedding, FeedForward, Linear, ReLU, SiLU, activation_function
 from .module import Module, Parameter
 from .normalization import NORMS, LayerNorm, RMSNorm, make_norm
-from .relative_position import POSITIONS, RelativePositionBias, local_slopes, relative_position_bucket
+from .relative_position import POSITIONS, RelativePositionBias, local_slopes, neighbour_start, relative_position_bucket
 from .transformer import TransformerBlock
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "Sequential", "ModuleDict", "ParameterList", "Linear", "Embedding",
     "LayerNorm", "RMSNorm", "make_norm", "NORMS", "Dropout", "GELU", "ReLU", "SiLU", "FeedForward", "ACTIVATIONS",
     "activation_function", "MultiHeadAttention", "KVCache", "TransformerBlock", "RelativePositionBias",
-    "relative_position_bucket", "local_slopes", "POSITIONS", "init", "utils", "functional",
+    "relative_position_bucket", "local_slopes", "neighbour_start", "POSITIONS", "init", "utils", "functional",
 ]

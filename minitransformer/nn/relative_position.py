@@ -27,6 +27,7 @@ from .module import Module
 
 POSITIONS = ("absolute", "relative")  # a config's `positions`: learned embeddings per position, or this bias
 MAX_DISTANCE = 2 ** 16  # far beyond any context here; a larger one is a mistake or a hostile file
+SHUT = 8.0  # a one-sided head's start on the side it does not read: e^-8, about 3e-4 of a neighbour's weight
 
 
 def relative_position_bucket(relative_position, bidirectional: bool = True, num_buckets: int = 32,
@@ -61,6 +62,20 @@ def local_slopes(n_heads: int) -> np.ndarray:
     """2, 1, 1/2, 1/4, ...: one slope per head for `RelativePositionBias.start_local`, from a head that
     starts out reading little beyond its neighbours to ones that see the whole window."""
     return 2.0 ** -np.arange(-1, n_heads - 1)
+
+
+def neighbour_start(n_heads: int) -> tuple:
+    """(slopes, sides) for `RelativePositionBias.start_local`: head 0 starts reading the token to the
+    left of each position, head 1 the token to its right (slope 2: 0.87 of the weight on the adjacent
+    token, 0.12 on the next), the other heads as `local_slopes` (1/2, 1/4, ...: wide, both sides).
+    A two-sided head mixes its left and right neighbours into one sum; these two keep them apart."""
+    if n_heads < 2:
+        raise ValueError(f"a neighbour start needs at least 2 heads (one per side), got n_heads={n_heads}")
+    slopes = local_slopes(n_heads)
+    slopes[1] = slopes[0]
+    sides = np.zeros(n_heads, dtype=np.int64)
+    sides[:2] = (-1, 1)
+    return slopes, sides
 
 
 class RelativePositionBias(Module):
@@ -98,15 +113,33 @@ class RelativePositionBias(Module):
         np.minimum.at(nearest, buckets, np.abs(reach))
         return nearest
 
-    def start_local(self, slopes) -> None:
+    def bucket_sides(self) -> np.ndarray:
+        """Where each bucket's keys are (num_buckets,): -1 left of the query, +1 right, 0 the query itself."""
+        buckets = np.arange(self.num_buckets)
+        sides = np.where(self.bidirectional & (buckets >= self.num_buckets // 2), 1, -1)
+        sides[0] = 0  # distance 0 (in a causal bias, also the right, which it never sees)
+        return sides
+
+    def start_local(self, slopes, sides=None) -> None:
         """Set b[h, bucket] = -slopes[h] * distance: attention starts out favouring nearby tokens, more
         sharply in the heads with the steeper slopes (the linear penalty of ALiBi, Press et al. 2022).
-        Training may then move every bias anywhere."""
-        slopes = np.asarray(slopes, dtype=np.float64)
+
+        sides[h] = -1 or +1 makes head h one-sided: it starts on the nearest token on that side,
+        b = -slopes[h] * (distance - 1) there and -SHUT everywhere else, itself included (0 or no
+        `sides`: both sides, as above).  Training may then move every bias anywhere."""
         weight = self.relative_attention_bias.weight
-        if slopes.shape != (weight.shape[1],):
-            raise ValueError(f"start_local needs one slope per head ({weight.shape[1]}), got {slopes.shape}")
-        weight.data[...] = -self.bucket_distances()[:, None] * slopes[None, :]
+        n_heads = weight.shape[1]
+        slopes = np.asarray(slopes, dtype=np.float64)
+        sides = np.zeros(n_heads, dtype=np.int64) if sides is None else np.asarray(sides)
+        if slopes.shape != (n_heads,) or sides.shape != (n_heads,):
+            raise ValueError(f"start_local needs one slope and one side per head ({n_heads}), "
+                             f"got {slopes.shape} and {sides.shape}")
+        if not np.isin(sides, (-1, 0, 1)).all():
+            raise ValueError(f"start_local: each side must be -1 (left), 0 (both) or +1 (right), got {sides.tolist()}")
+        distance = self.bucket_distances()[:, None].astype(np.float64)  # (buckets, 1)
+        both_sides = -distance * slopes
+        one_side = np.where(self.bucket_sides()[:, None] == sides, -(distance - 1) * slopes, -SHUT)
+        weight.data[...] = np.where(sides == 0, both_sides, one_side)
 
     def extra_repr(self):
         return (f"bidirectional={self.bidirectional}, num_buckets={self.num_buckets}, "

@@ -68,7 +68,7 @@ class CausalLM(PretrainingTask):
     demo_text = "The "
 
     @classmethod
-    def tokenizer_special_tokens(cls, context_length: int) -> list:
+    def tokenizer_special_tokens(cls, context_length: int, **task_options) -> list:
         """<|endoftext|> between documents; [PAD] and [SEP] for fine-tuning (finetune.py frames a
         pair as `a [SEP] b <|endoftext|>`, as GPT-1 did, and pads batches with [PAD])."""
         return [PAD_TOKEN, SEP_TOKEN, EOT_TOKEN]

@@ -178,7 +178,7 @@ class MaskedLM(PretrainingTask):
     special_tokens = ("[CLS]", "[SEP]", "[MASK]")
 
     @classmethod
-    def tokenizer_special_tokens(cls, context_length: int) -> list:
+    def tokenizer_special_tokens(cls, context_length: int, **task_options) -> list:
         return list(BERT_SPECIAL_TOKENS)  # [PAD] [UNK] [CLS] [SEP] [MASK]
     default_lr = 3e-3  # measured better than 1e-3 for the paper's post-norm BERT too (see models/bert.py)
     # a masked LM learns only from the tokens it hides (40% here, against every token for GPT), and

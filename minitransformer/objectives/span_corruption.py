@@ -266,6 +266,14 @@ class SpanCorruption(PretrainingTask):
           the same with the value path 8x, 2000 steps   1.04 (seed 0)        1.30
         "reading" + value path 4x, 2000 steps           1.31 / 1.26 / 1.30   1.50 / 1.36 / 1.31
           the same, --steps 2500 (174-194 s)            1.56 / 1.46 / 1.47   1.80 / 1.51 / 1.54
+          the same, --context 64 and 4000 steps         1.47 (seed 0)        1.50
+          3 encoder + 3 decoder layers, 1500 steps      0.89 (seed 0)        0.39
+          3 + 3 layers, --context 64, 3000 steps        1.27 (seed 0)        0.97
+          3 encoder + 1 decoder layer, ctx 64, 4000     1.35 (seed 0)        0.97
+          4 encoder + 1 decoder layer, ctx 64, 4000     1.34 (seed 0)        1.00
+        + neighbour heads (neighbour_heads), 2000       1.46 / 1.39 / 1.30   1.67 / 1.60 / 1.51
+          the same, --context 64 and 4000 steps         1.57 (seed 0)        1.54
+          the same, --noise-density 0.4 (300 s)         1.31 / - / 1.48      1.21 / - / 1.67
 
     The local decoder start (what made BERT learn, models/bert.py) writes the later tokens of a span
     better (1.60-1.65 below the unigram against 1.33-1.63) but never reads the encoder: it turns the
@@ -273,6 +281,12 @@ class SpanCorruption(PretrainingTask):
     make every seed read is the value path started 4x larger (models/t5.py, start_reading): with
     it, decoder heads put 0.996 and 0.998 of their weight on the matching sentinel (seed 1), and
     the first token of a span, the encoder's part, is now as far below the unigram as the rest.
+    Deeper encoders read worse: the first token stays near 1.0 (a deeper stack mixes more into the
+    sentinel, so the like-with-like match is weaker).  What helped last is two one-sided heads in the
+    encoder, one on the token to the left and one on the token to the right (models/t5.py): the
+    decoder had read only the left side of each gap.  Those rows ran as one process (--workers 1);
+    the tiny preset with all four changes, as `pretrain --model t5` runs it on 2 workers (seed 0):
+    1.45 below the unigram, the first token of a span 1.62, in 161 s.
     """
 
     context: int
@@ -296,16 +310,20 @@ class SpanCorruption(PretrainingTask):
 
     @staticmethod
     def window_for(context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
-        """The longest window of text whose corrupted input still fits `context` tokens.
+        """The longest window of text whose corrupted input and target both fit `context` tokens.
 
         Corruption shortens the input (each span of ~3 tokens becomes one sentinel), so the window
-        is longer than the context (1.1x at 15% noise, 1.25x at 30%): search up from the context,
-        then back down to the last fit.
+        is longer than the context (1.1x at 15% noise, 1.25x at 30%); above about 70% noise the
+        target, which holds the hidden text, is the longer one and sets the window instead.  Search
+        up from the context, then back down to the last fit.
         """
+        def fits(length):
+            return max(span_corruption_lengths(length, noise_density)) <= context
+
         length = context
-        while span_corruption_lengths(length + 1, noise_density)[0] <= context:
+        while fits(length + 1):
             length += 1
-        while length > 2 and span_corruption_lengths(length, noise_density)[0] > context:
+        while length > 2 and not fits(length):
             length -= 1
         return length
 
@@ -314,15 +332,17 @@ class SpanCorruption(PretrainingTask):
         return noise_span_counts(cls.window_for(context, noise_density), noise_density)[1]
 
     @classmethod
-    def sentinels_needed(cls, context: int) -> int:
-        """One sentinel per noise span of a window, at the paper's density or this recipe's, whichever
-        hides more: 16 for a context of 128, 64 for T5's 512 (at most T5's 100)."""
+    def sentinels_needed(cls, context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
+        """One sentinel per noise span of a window, at the paper's density (scoring) or the training
+        density, whichever hides more: 16 for a context of 128 at this recipe's 30%, 64 for T5's 512
+        (at most T5's 100; `from_model` refuses a density that needs more)."""
         return min(NUM_SENTINELS, max(cls.spans_per_window(context, density)
-                                      for density in (T5_NOISE_DENSITY, PRETRAINING_NOISE_DENSITY)))
+                                      for density in (T5_NOISE_DENSITY, noise_density)))
 
     @classmethod
-    def tokenizer_special_tokens(cls, context_length: int) -> list:
-        return [*cls.special_tokens, *t5_sentinel_tokens(cls.sentinels_needed(context_length))]
+    def tokenizer_special_tokens(cls, context_length: int, noise_density: float = PRETRAINING_NOISE_DENSITY,
+                                 **task_options) -> list:
+        return [*cls.special_tokens, *t5_sentinel_tokens(cls.sentinels_needed(context_length, noise_density))]
 
     @classmethod
     def from_model(cls, model, tokenizer, noise_density: float = PRETRAINING_NOISE_DENSITY) -> "SpanCorruption":
@@ -358,11 +378,13 @@ class SpanCorruption(PretrainingTask):
     def recipe_notes(self, model):
         if self.noise_density != T5_NOISE_DENSITY:
             yield (f"span corruption: {self.noise_density:.0%} of each {self.window}-token window hidden in spans of "
-                   f"mean length 3, {len(self.sentinel_ids)} sentinels (the paper's {T5_NOISE_DENSITY:.0%}: "
+                   f"mean length 3, {len(self.sentinel_ids)} sentinel{'s' if len(self.sentinel_ids) > 1 else ''} (the paper's {T5_NOISE_DENSITY:.0%}: "
                    f"--noise-density {T5_NOISE_DENSITY}); held-out scores always use {T5_NOISE_DENSITY:.0%}")
         c = model.config
         if (c.positions, c.norm, c.activation, c.init) != ("relative", "rmsnorm", "relu", "gpt2"):
-            start = f"init {c.init!r}" + (f" with the value path {c.value_scale:g}x" if c.init == "reading" else "")
+            start = f"init {c.init!r}"
+            if c.init == "reading":
+                start += f" with the value path {c.value_scale:g}x" + (" and neighbour heads" if c.neighbour_heads else "")
             yield (f"T5 architecture: {c.positions} positions, {c.norm}, {c.activation}, {start} "
                    "(T5's relative positions, RMSNorm and ReLU with a plain start: --preset tiny-paper; "
                    "see models/t5.py)")

@@ -60,9 +60,10 @@ class PretrainingTask:
         raise NotImplementedError
 
     @classmethod
-    def tokenizer_special_tokens(cls, context_length: int) -> list:
+    def tokenizer_special_tokens(cls, context_length: int, **task_options) -> list:
         """The special tokens a tokenizer trained for this task holds: what the task needs, nothing
-        more (a GPT's vocabulary has no use for BERT's [MASK] or T5's sentinels)."""
+        more (a GPT's vocabulary has no use for BERT's [MASK] or T5's sentinels).  task_options are
+        those of `from_model` (T5's noise density sets how many sentinels it needs)."""
         return list(cls.special_tokens)
 
     @classmethod
