@@ -237,9 +237,9 @@ def _cross_attention_weights(model, input_ids, decoder_ids):
 def test_a_reading_start_sends_a_sentinel_to_the_same_sentinel_in_the_input():
     """init="reading" with value_scale=1: from the first step, the decoder's query at a sentinel it
     has just written puts several times the even share (1/40 here) on that sentinel in the encoder
-    input (measured 0.14-0.15); GPT-2's init spreads it evenly.  The tiny preset's value_scale=4
-    washes the match out at step 0 (measured 0.022-0.027), though it is what makes every seed lock
-    on in training (models/t5.py, "How T5 starts")."""
+    input (measured 0.17); GPT-2's init spreads it evenly.  The tiny preset's value_scale=4
+    blurs the match at step 0 (measured 0.040-0.053, near the even share), though it is what makes
+    every seed lock on in training (models/t5.py, "How T5 starts")."""
     rng = np.random.default_rng(0)
     source = rng.integers(20, 64, (4, 40))
     source[:, 10], source[:, 25] = 2, 3  # two sentinels in every row
@@ -247,13 +247,14 @@ def test_a_reading_start_sends_a_sentinel_to_the_same_sentinel_in_the_input():
     weight_on_match = {}
     for name, init, value_scale in (("gpt2", "gpt2", 1.0), ("reading", "reading", 1.0), ("tiny", "reading", 4.0)):
         mt.manual_seed(5)
-        model = T5(t5_config("tiny", vocab_size=64, context_length=48, init=init, value_scale=value_scale))
+        model = T5(t5_config("tiny", vocab_size=64, context_length=48, init=init, value_scale=value_scale,
+                             neighbour_heads=init == "reading"))
         with mt.no_grad():
             w = _cross_attention_weights(model, source, decoder_ids)
         weight_on_match[name] = (w[:, :, 1, 10].mean(), w[:, :, 4, 25].mean())
     assert max(weight_on_match["gpt2"]) < 2.0 / 40
     assert min(weight_on_match["reading"]) > 4.0 / 40, weight_on_match
-    assert max(weight_on_match["tiny"]) < 2.0 / 40, weight_on_match
+    assert max(weight_on_match["tiny"]) < 2.5 / 40 < min(weight_on_match["reading"]) / 2, weight_on_match
 
 
 def test_a_reading_start_needs_relative_positions_and_a_known_init():
