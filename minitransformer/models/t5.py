@@ -130,8 +130,6 @@ class T5(Module):
         if c.neighbour_heads and c.init != "reading":
             raise ValueError('T5 neighbour_heads=True is part of init="reading" (the encoder bias\'s start); '
                              f'it does nothing with init={c.init!r}')
-        if c.neighbour_heads and c.n_heads < 2:
-            raise ValueError(f"T5 neighbour_heads=True needs at least 2 heads (one per side), got n_heads={c.n_heads}")
         if c.positions == "relative":  # one bias per stack, shared by its layers, as in T5
             self.encoder_position_bias = RelativePositionBias(c.n_heads, True, c.relative_buckets,
                                                               c.relative_max_distance)

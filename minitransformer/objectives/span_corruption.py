@@ -332,12 +332,15 @@ class SpanCorruption(PretrainingTask):
         return noise_span_counts(cls.window_for(context, noise_density), noise_density)[1]
 
     @classmethod
+    def spans_needed(cls, context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
+        """The most noise spans a window has, at the paper's density (scoring) or the training one."""
+        return max(cls.spans_per_window(context, density) for density in (T5_NOISE_DENSITY, noise_density))
+
+    @classmethod
     def sentinels_needed(cls, context: int, noise_density: float = PRETRAINING_NOISE_DENSITY) -> int:
-        """One sentinel per noise span of a window, at the paper's density (scoring) or the training
-        density, whichever hides more: 16 for a context of 128 at this recipe's 30%, 64 for T5's 512
-        (at most T5's 100; `from_model` refuses a density that needs more)."""
-        return min(NUM_SENTINELS, max(cls.spans_per_window(context, density)
-                                      for density in (T5_NOISE_DENSITY, noise_density)))
+        """One sentinel per noise span of a window (spans_needed): 16 for a context of 128 at this
+        recipe's 30%, 64 for T5's 512 (at most T5's 100; `from_model` refuses a density that needs more)."""
+        return min(NUM_SENTINELS, cls.spans_needed(context, noise_density))
 
     @classmethod
     def tokenizer_special_tokens(cls, context_length: int, noise_density: float = PRETRAINING_NOISE_DENSITY,
@@ -349,7 +352,7 @@ class SpanCorruption(PretrainingTask):
         context = model.config.context_length
         if not 0.0 < noise_density < 1.0:
             raise ValueError(f"noise_density must be in (0, 1), got {noise_density!r}; T5 uses 0.15, this recipe 0.3")
-        needed = max(cls.spans_per_window(context, noise_density), cls.spans_per_window(context, T5_NOISE_DENSITY))
+        needed = cls.spans_needed(context, noise_density)
         if needed > NUM_SENTINELS:
             raise ValueError(f"a context of {context} tokens at noise density {noise_density} has {needed} spans, "
                              f"more than T5's {NUM_SENTINELS} sentinels; use a shorter context or a lower density")
