@@ -153,7 +153,8 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, corpus, cap
     assert checkpoint.load(folder / "checkpoint.safetensors").metadata["step"] == 4
 
 
-def test_bad_inputs_are_one_line_errors(tmp_path, runs, capsys):
+def test_bad_inputs_are_one_line_errors(tmp_path, runs, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the first cases write to the default runs/gpt: not the one a user's README run left
     binary = tmp_path / "data.bin"
     binary.write_bytes(b"\x00\x01\x02abc")
     empty = tmp_path / "empty.txt"
