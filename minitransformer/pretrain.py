@@ -24,13 +24,14 @@ from .objectives import task_class_for
 from .tokenizers import BPETokenizer
 from .tokenizers.special_tokens import PRETRAINING_SPECIAL_TOKENS, t5_sentinel_tokens
 from .train import TrainConfig, train
+from .word_fills import WordFillReport, word_fill_report, words_of
 
 # One tokenizer for all three objectives: every special token, and sentinels for contexts up to ~256.
 SPECIAL_TOKENS = [*PRETRAINING_SPECIAL_TOKENS, *t5_sentinel_tokens(16)]
 
 __all__ = ["SPECIAL_TOKENS", "make_tokenizer", "task_tokenizer", "load_tokenizer", "load_trained", "new_model", "split_corpus",
-           "make_task", "train_config", "pretrain", "evaluate_model", "sample_gpt", "fill_spans_t5",
-           "guess_masks_bert"]
+           "make_task", "train_config", "pretrain", "evaluate_model", "held_out_scores", "report_lines", "sample_gpt",
+           "fill_spans_t5", "guess_masks_bert"]
 
 
 def make_tokenizer(text: str, vocab_size: int, special_tokens=SPECIAL_TOKENS) -> BPETokenizer:
@@ -141,16 +142,15 @@ def pretrain(model, task, tokenizer, train_ids, val_ids, config: TrainConfig, ou
     return train(model, task, train_ids, val_ids, config, out_dir, metadata, resume=resume, log=log, workers=workers)
 
 
-def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> HeldOutReport:
-    """Held-out loss against the baselines (evaluation.py) for a model from `load_trained`.
+def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> tuple:
+    """Held-out loss against the baselines (evaluation.py) for a model from `load_trained`, and
+    for T5 its hidden-word fills (word_fills.py): (HeldOutReport, WordFillReport or None).
 
     No corpus: the validation split of the built-in corpus (the text `pretrain` holds out by
     default).  A corpus path: a file or folder of text, all of it scored.  The unigram baseline is
     the training split's, stored in the checkpoint (a checkpoint without it: fitted on the first
     90% of the text, and only the last 10% is scored).
     """
-    from .objectives import task_for
-
     text = read_corpus(corpus)
     ids = np.array(tokenizer.encode(text), dtype=np.int64)
     counts = metadata.get("unigram_counts")
@@ -160,4 +160,23 @@ def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> HeldOutRepo
     if len(ids) <= model.config.context_length + 1:
         raise ValueError(f"the text to evaluate has {len(ids):,} tokens, fewer than one window of "
                          f"{model.config.context_length + 1}; give more text")
-    return held_out_report(model, task_for(model, tokenizer), ids, np.asarray(counts, dtype=np.int64))
+    return held_out_scores(model, tokenizer, ids, counts, text)
+
+
+def held_out_scores(model, tokenizer, held_out_ids, counts, text: str, task=None) -> tuple:
+    """What `pretrain` ends with and `evaluate` prints: the held-out loss against the baselines,
+    and for T5, whose demo is filling gaps, how often it fills a hidden word with a word (None for
+    the others; BERT's top-1 on the masked tokens is already in the first).  task: the one trained
+    with (default: the model's task with its default options)."""
+    from .objectives import task_for
+
+    counts = np.asarray(counts, dtype=np.int64)
+    report = held_out_report(model, task or task_for(model, tokenizer), held_out_ids, counts)
+    fills = None
+    if model_type_of(model) == "t5":
+        fills = word_fill_report(model, tokenizer, held_out_ids, counts, words_of(text))
+    return report, fills
+
+
+def report_lines(report: HeldOutReport, fills: WordFillReport | None, tokenizer) -> list[str]:
+    return [*report.lines(tokenizer), *(["", *fills.lines()] if fills is not None else [])]

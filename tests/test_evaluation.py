@@ -1,6 +1,7 @@
 """Held-out evaluation against the baselines (evaluation.py) and the `evaluate` command."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,10 @@ from minitransformer.corpus import builtin_corpus
 from minitransformer.evaluation import HeldOutReport, held_out_report, unigram_counts, unigram_probabilities
 from minitransformer.models import build_model
 from minitransformer.objectives import task_for
+from minitransformer import word_fills
 from minitransformer.pretrain import make_tokenizer
+from minitransformer.tokenizers import CharTokenizer
+from minitransformer.word_fills import gap_positions, is_word_fill, word_fill_report, word_token_ids, words_of
 
 TEXT = builtin_corpus()[:30000]
 
@@ -184,3 +188,99 @@ def test_t5_pretrains_at_any_noise_density_it_is_given(density, tmp_path, capsys
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert f"{float(density):.0%} of each" in printed.out and "held-out hidden span tokens" in printed.out
+
+
+# --- T5's hidden-word fills (word_fills.py) ---
+
+@pytest.mark.parametrize("fill, is_word", [
+    (" error", True), (" of the", True), (" statement", True),
+    (' "x', False), (" )", False), (" 3.0", False), ("", False), (" ", False), ("error", False),  # no space
+    (" statemen", False),  # a piece of a word the text never uses
+    (" error\n", False), ("\n\n object", False), (" of  the", False),
+])
+def test_a_word_fill_is_whole_words_of_the_text(fill, is_word):
+    assert is_word_fill(fill, words_of("an error of the statement")) is is_word
+
+
+@pytest.fixture(scope="module")
+def wordy():
+    """A tokenizer with enough merges for many words to be one token (at 300, ' the' is the only
+    one), and the ids of TEXT."""
+    tokenizer = make_tokenizer(TEXT, vocab_size=700)
+    return tokenizer, np.array(tokenizer.encode(TEXT), dtype=np.int64)
+
+
+def _fill_setup(tokenizer, ids):
+    t5 = build_model("t5", "micro", vocab_size=tokenizer.vocab_size, pad_id=tokenizer.token_to_id("[PAD]"),
+                     context_length=64)  # a window of 48 tokens and its </s> fit
+    is_word = word_token_ids(tokenizer, tokenizer.vocab_size)
+    starts_letter = np.array([tokenizer.decode([i])[:1].isalpha() for i in range(tokenizer.vocab_size)])
+    return t5, is_word, starts_letter
+
+
+def test_the_hidden_words_are_whole_one_token_words_with_text_on_both_sides(wordy):
+    tokenizer, ids = wordy
+    _, is_word, starts_letter = _fill_setup(tokenizer, ids)
+    positions = gap_positions(ids, is_word, starts_letter, 48, 60, np.random.default_rng(0))
+    assert len(positions) == 60 and len(set(positions.tolist())) == 60
+    assert (positions >= 24).all() and (positions + 24 < len(ids)).all()
+    for position in positions:
+        assert re.fullmatch(r" [A-Za-z]{2,}", tokenizer.decode([int(ids[position])]))
+        assert not tokenizer.decode([int(ids[position + 1])])[:1].isalpha()  # the word ends there
+    again = gap_positions(ids, is_word, starts_letter, 48, 60, np.random.default_rng(0))
+    np.testing.assert_array_equal(positions, again)
+    assert len(gap_positions(ids[:40], is_word, starts_letter, 48, 60, np.random.default_rng(0))) == 0
+
+
+@pytest.mark.parametrize("writes, exact, words", [("hidden", 30, 30), (" zzqx", 0, 0), (" the", None, 30)])
+def test_the_fill_report_counts_what_the_decoder_writes(writes, exact, words, wordy, monkeypatch):
+    """A stand-in decoder that writes the hidden word scores 30/30, one that writes a non-word 0/30;
+    ' the' is a word, and right exactly where the unigram's guess (also ' the') is."""
+    tokenizer, ids = wordy
+    t5, is_word, starts_letter = _fill_setup(tokenizer, ids)
+    positions = iter(gap_positions(ids, is_word, starts_letter, 48, 30, np.random.default_rng(7)).tolist())
+    sentinel, eos = tokenizer.token_to_id("<extra_id_0>"), tokenizer.token_to_id("</s>")
+
+    def stand_in(model, tokenizer_, rows, spaced_gaps, max_new_tokens):
+        assert spaced_gaps == [sentinel] and (rows[:, 24] == sentinel).all() and (rows[:, -1] == eos).all()
+        fills = [[int(ids[next(positions)])] if writes == "hidden" else tokenizer.encode(writes) for _ in rows]
+        return np.array([[sentinel, *fill, eos] for fill in fills])
+
+    monkeypatch.setattr(word_fills, "fill_span_ids_t5", stand_in)
+    counts = unigram_counts(ids, tokenizer.vocab_size)
+    report = word_fills.word_fill_report(t5, tokenizer, ids, counts, word_fills.words_of(TEXT), gaps=30, seed=7,
+                                         batch_size=8)
+    assert report.gaps == 30 and report.words == words and report.unigram_guess == " the"
+    assert report.exact == (report.unigram_exact if exact is None else exact)
+    assert 0 < report.unigram_exact < 30
+    assert f"{report.exact}/30" in report.lines()[1] and f"{report.words}/30" in report.lines()[2]
+
+
+def test_an_untrained_t5_fills_every_hidden_word_with_text_that_starts_with_a_space(wordy):
+    tokenizer, ids = wordy
+    t5, _, _ = _fill_setup(tokenizer, ids)
+    report = word_fill_report(t5, tokenizer, ids, unigram_counts(ids, tokenizer.vocab_size), words_of(TEXT),
+                              gaps=12, examples=12)
+    assert report.gaps == 12 and 0 <= report.exact <= report.words <= 12
+    assert all(fill.startswith(" ") for _, fill in report.examples)  # the space rule of fill_spans_t5
+
+
+def test_no_fill_report_without_one_token_words():
+    chars = CharTokenizer.from_text(TEXT[:3000], special_tokens=["[PAD]", "</s>", "<extra_id_0>"])
+    t5 = build_model("t5", "micro", vocab_size=chars.vocab_size, pad_id=chars.token_to_id("[PAD]"))
+    ids = np.array(chars.encode(TEXT[:3000]))
+    assert word_fill_report(t5, chars, ids, unigram_counts(ids, chars.vocab_size), {"the"}) is None
+
+
+def test_t5_pretrain_and_evaluate_end_with_the_hidden_word_fills(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    run = tmp_path / "run"
+    assert main(["pretrain", "--model", "t5", "--preset", "micro", "--corpus", str(corpus), "--vocab-size", "300",
+                 "--context", "64", "--steps", "2", "--out", str(run), "--samples", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "hidden-word fills (" in printed and "in 48 tokens of text" in printed
+    assert "the unigram's guess ' the'" in printed
+    assert main(["evaluate", "--checkpoint", str(run / "checkpoint.safetensors")]) == 0
+    evaluated = capsys.readouterr().out
+    assert "held-out hidden span tokens" in evaluated and "hidden-word fills" in evaluated

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..pretrain import evaluate_model, load_trained
+from ..pretrain import evaluate_model, load_trained, report_lines
 
 HELP = "held-out loss of a checkpoint against the unigram and uniform baselines"
 DESCRIPTION = ("Score a pretrained checkpoint on held-out text: the validation split of the built-in corpus, "
@@ -20,5 +20,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> None:
     model, tokenizer, metadata = load_trained(args.checkpoint)
-    for line in evaluate_model(model, tokenizer, metadata, args.corpus).lines(tokenizer):
+    for line in report_lines(*evaluate_model(model, tokenizer, metadata, args.corpus), tokenizer):
         print(line)

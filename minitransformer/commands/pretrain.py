@@ -12,13 +12,13 @@ from ..corpus import read_corpus
 from ..blas_threads import set_blas_threads
 from ..distributed import default_workers, physical_cores
 from ..files import prepare_output_folder
-from ..evaluation import held_out_report, unigram_counts
+from ..evaluation import unigram_counts
 from ..models import MODEL_TYPES
 from ..models.size import check_batch_fits
 from ..objectives import task_for
 from ..plotting import plot_png
-from ..pretrain import (default_steps_by_model, load_tokenizer, load_trained, new_model, pretrain, split_corpus,
-                        task_tokenizer, train_config)
+from ..pretrain import (default_steps_by_model, held_out_scores, load_tokenizer, load_trained, new_model, pretrain,
+                        report_lines, split_corpus, task_tokenizer, train_config)
 from ..safetensors import CheckpointError
 from ..train import TrainConfig
 from .values import fraction, non_negative_float, non_negative_int, positive_float, positive_int, workers
@@ -151,10 +151,11 @@ def run(args) -> dict:
     print(f"\ndone: {done_line(summary)}")
     picture = write_loss_picture(out_dir)
     if summary["stopped"] == "finished":
-        report = held_out_report(model, task, val_ids, unigram_counts(train_ids, model.config.vocab_size))
-        summary["held_out"] = report
+        report, fills = held_out_scores(model, tokenizer, val_ids, unigram_counts(train_ids, model.config.vocab_size),
+                                        text, task)
+        summary["held_out"], summary["word_fills"] = report, fills
         print()
-        for line in report.lines(tokenizer):
+        for line in report_lines(report, fills, tokenizer):
             print(line)
         if args.samples:
             show_what_it_learned(task, model, tokenizer, args.samples)

@@ -104,22 +104,33 @@ def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, tem
     eos = tokenizer.token_to_id("</s>")
     ids = encode_with_gaps(tokenizer, text) + [eos]
     _check_fits(ids, model, "the input")
+    spaced_gaps = []
+    if len(tokenizer.encode(" a")) == 1:  # the space went into the gap (encode_with_gaps)
+        spaced_gaps = [tokenizer.special_token_ids[name] for name in _GAP.findall(text)
+                       if name in tokenizer.special_token_ids]
+    out = fill_span_ids_t5(model, tokenizer, np.array([ids]), spaced_gaps, max_new_tokens, temperature, seed)
+    return tokenizer.decode(out[0].tolist())
+
+
+def fill_span_ids_t5(model: T5, tokenizer, input_ids: np.ndarray, spaced_gaps=(), max_new_tokens: int = 30,
+                     temperature=0.0, seed=None) -> np.ndarray:
+    """The decoder's ids for a batch of encoder inputs (B, T) that all hold the same sentinels, in
+    the same order (as `fill_spans_t5` writes them for one text).  spaced_gaps: the sentinels whose
+    span must start with a token that starts with a space."""
+    eos = tokenizer.token_to_id("</s>")
     every_sentinel = [i for name, i in tokenizer.special_token_ids.items() if name.startswith("<extra_id_")]
-    input_sentinels = [i for i in ids if i in every_sentinel]
+    input_sentinels = [int(i) for i in input_ids[0] if i in every_sentinel]
     if not input_sentinels:
         raise ValueError("the text has no sentinel to fill; mark the gaps with <extra_id_0>, <extra_id_1>, ...")
     first_tokens = {}
-    if len(tokenizer.encode(" a")) == 1:  # the space went into the gap (encode_with_gaps)
+    if len(spaced_gaps):
         spaced = np.zeros(model.config.vocab_size, dtype=bool)
         for i in range(min(model.config.vocab_size, tokenizer.vocab_size)):
             spaced[i] = tokenizer.decode([i]).startswith(" ")
-        for name in _GAP.findall(text):
-            if name in tokenizer.special_token_ids:
-                first_tokens[tokenizer.special_token_ids[name]] = spaced
-    out = model.generate(np.array([ids]), min(max_new_tokens, model.config.context_length - 1),
-                         temperature=temperature, stop_token=eos, seed=seed,
-                         constrain=span_structure(input_sentinels, every_sentinel, eos, first_tokens))
-    return tokenizer.decode(out[0].tolist())
+        first_tokens = {int(sentinel): spaced for sentinel in spaced_gaps}
+    return model.generate(input_ids, min(max_new_tokens, model.config.context_length - 1),
+                          temperature=temperature, stop_token=eos, seed=seed,
+                          constrain=span_structure(input_sentinels, every_sentinel, eos, first_tokens))
 
 
 @no_grad()
