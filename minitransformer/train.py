@@ -252,7 +252,9 @@ class Trainer:
         of the mean loss: the same as one batch grad_accum times as large.
         """
         config = self.config
-        batches = [self.task.batch(self.train_ids, config.batch_size, self.data_rng) for _ in range(config.grad_accum)]
+        progress = self.step / config.steps  # the share of training done: some tasks change their batches with it
+        batches = [self.task.training_batch(self.train_ids, config.batch_size, self.data_rng, progress)
+                   for _ in range(config.grad_accum)]
         if self.data_parallel is not None:  # each worker its shard of every batch; gradients summed
             losses = self.data_parallel.backward(batches, scale=1.0 / config.grad_accum)
         else:

@@ -87,7 +87,7 @@ class WordFillReport:
 
 
 @no_grad()
-def word_fill_report(model, tokenizer, ids, counts, words: set, gaps: int = 100, seed: int = 1234,
+def word_fill_report(model, tokenizer, ids, counts, words: set, gaps: int = 200, seed: int = 1234,
                      batch_size: int = 50, examples: int = 4) -> WordFillReport | None:
     """Hide `gaps` whole words of held-out `ids`, one per window, and score T5's greedy fills.
 

@@ -154,6 +154,12 @@ def test_pretrain_ends_with_the_report_and_evaluate_repeats_it(tmp_path, capsys)
     (["pretrain", "--model", "t5", "--noise-density", "nan"], "noise_density must be in (0, 1), got nan"),
     (["pretrain", "--model", "t5", "--noise-density", "-0.3"], "noise_density must be in (0, 1), got -0.3"),
     (["pretrain", "--model", "t5", "--noise-density", "lots"], "--noise-density"),
+    (["pretrain", "--model", "gpt", "--finish-density", "0.1"], "--finish-density is an option of --model t5"),
+    (["pretrain", "--model", "t5", "--finish-density", "0.5"], "finish_density must be in (0, noise_density=0.3], got 0.5"),
+    (["pretrain", "--model", "t5", "--finish-density", "0"], "finish_density must be in (0, noise_density=0.3], got 0.0"),
+    (["pretrain", "--model", "t5", "--noise-density", "0.1", "--finish-density", "0.2"], "noise_density=0.1], got 0.2"),
+    (["pretrain", "--model", "t5", "--finish-density", "inf"], "got inf"),
+    (["pretrain", "--model", "t5", "--finish-density", "few"], "--finish-density"),
 ])
 def test_evaluate_and_the_objective_options_fail_with_one_clear_line(argv, message, tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"

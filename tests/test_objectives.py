@@ -592,3 +592,74 @@ def test_a_tokenizer_without_the_tasks_special_tokens_is_a_clear_error():
     with pytest.raises(ValueError, match=r"lacks the special tokens \['\[CLS\]', '\[SEP\]', '\[MASK\]'\].*MaskedLM"):
         task_for(build_model("bert", "micro", vocab_size=300), plain)
     task_for(build_model("gpt", "micro", vocab_size=300), plain)  # GPT's task needs none
+
+
+def _t5_task(**options):
+    text = builtin_corpus()[:20000]
+    tokenizer = make_tokenizer(text, vocab_size=400)
+    t5 = build_model("t5", "micro", vocab_size=400, context_length=64, pad_id=tokenizer.token_to_id("[PAD]"))
+    return task_for(t5, tokenizer, **options), np.array(tokenizer.encode(text), dtype=np.int64)
+
+
+def _hidden_share(task, batch) -> float:
+    """The share of a batch's text that its targets hide (its noise density)."""
+    hidden = (batch.target_mask & ~np.isin(batch.target_ids, [*task.sentinel_ids, task.eos_id])).sum()
+    kept = (batch.input_mask & ~np.isin(batch.input_ids, [*task.sentinel_ids, task.eos_id])).sum()
+    return hidden / (hidden + kept)
+
+
+def test_t5_trains_at_its_density_then_finishes_on_every_density_down_to_a_few_gaps():
+    task, ids = _t5_task()
+    assert (task.noise_density, task.finish_density) == (0.3, 0.05)
+    rng = np.random.default_rng(0)
+    early = [_hidden_share(task, task.training_batch(ids, 4, rng, progress)) for progress in (0.0, 0.5, 0.74)]
+    assert all(abs(share - 0.3) < 0.02 for share in early)  # rounding of the counts per window
+    late = [_hidden_share(task, task.training_batch(ids, 4, rng, 0.75 + i / 400)) for i in range(100)]
+    assert 0.04 < min(late) < 0.08 and 0.27 < max(late) < 0.31 and 0.15 < np.mean(late) < 0.2
+    for progress in (0.0, 0.9):  # every batch fits the context, whatever its density
+        batch = task.training_batch(ids, 4, rng, progress)
+        assert batch.input_ids.shape[1] <= 64 and batch.target_ids.shape[1] <= 64
+    again = _t5_task()[0]
+    np.testing.assert_array_equal(task.training_batch(ids, 4, np.random.default_rng(5), 0.9).input_ids,
+                                  again.training_batch(ids, 4, np.random.default_rng(5), 0.9).input_ids)
+
+
+def test_t5_at_one_density_throughout_as_the_paper():
+    task, ids = _t5_task(noise_density=0.15, finish_density=0.15)
+    rng = np.random.default_rng(0)
+    shares = [_hidden_share(task, task.training_batch(ids, 4, rng, 0.95)) for _ in range(20)]
+    assert all(abs(share - 0.15) < 0.02 for share in shares)
+    low, _ = _t5_task(noise_density=0.03)  # a density below the finishing one: it finishes at its own
+    assert low.finish_density == 0.03
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"finish_density": 0.0}, "finish_density must be in (0, noise_density=0.3], got 0.0"),
+    ({"finish_density": -0.1}, "got -0.1"),
+    ({"finish_density": 0.5}, "finish_density must be in (0, noise_density=0.3], got 0.5"),
+    ({"finish_density": float("nan")}, "got nan"),
+    ({"noise_density": 0.1, "finish_density": 0.2}, "noise_density=0.1], got 0.2"),
+])
+def test_bad_finish_densities_are_one_clear_error(options, fragment):
+    with pytest.raises(ValueError) as error:
+        _t5_task(**options)
+    assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_trainer_tells_the_task_how_far_training_is(tmp_path):
+    """train.py asks task.training_batch with step / steps, from 0 to (steps - 1) / steps."""
+    from minitransformer.train import TrainConfig, train
+
+    task, ids = _t5_task()
+    seen = []
+    batch = task.training_batch
+
+    def recording(ids_, batch_size, rng, progress):
+        seen.append(progress)
+        return batch(ids_, batch_size, rng, progress)
+
+    task.training_batch = recording
+    config = TrainConfig(steps=4, batch_size=2, eval_every=100, eval_batches=1, log_every=100)
+    model = build_model("t5", "micro", vocab_size=400, context_length=64, pad_id=task.pad_id)
+    train(model, task, ids[:5000], ids[5000:], config, tmp_path / "run", metadata={}, log=lambda line: None)
+    assert seen == [0.0, 0.25, 0.5, 0.75]

@@ -80,6 +80,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="bert: share of tokens chosen for prediction (default 0.4; the paper's is 0.15)")
     p.add_argument("--noise-density", type=float, default=None,
                    help="t5: share of tokens hidden in spans (default 0.3; the paper's is 0.15)")
+    p.add_argument("--finish-density", type=float, default=None,
+                   help="t5: the last quarter of the steps draws each batch's density from this to --noise-density, "
+                        "so that texts with one or two gaps fill as well as dense ones (default 0.05; equal to "
+                        "--noise-density: one density throughout, as the paper)")
     add_train_options(p, TrainConfig())
     add_workers_option(p)
 
@@ -250,8 +254,9 @@ def _saved_setting(name: str, value, where: Path):
 
 
 def _task_options(args) -> dict:
-    """--mask-prob for BERT, --noise-density for T5; either given to another model is an error."""
-    options = {"mask_prob": (args.mask_prob, "bert"), "noise_density": (args.noise_density, "t5")}
+    """--mask-prob for BERT, --noise-density and --finish-density for T5; given to another model, an error."""
+    options = {"mask_prob": (args.mask_prob, "bert"), "noise_density": (args.noise_density, "t5"),
+               "finish_density": (args.finish_density, "t5")}
     chosen = {}
     for name, (value, kind) in options.items():
         if value is None:

@@ -31,8 +31,8 @@ local head hands the decoder "left neighbour + right neighbour" as one sum; afte
 the decoder had learned to read the left neighbour and nothing on the right (on the demo, two heads
 on the token just left of the sentinel, weights 0.91-1.00), which is a bigram guess: `an` ->
 ` object`, when ` is raised` asks for ` exception`.  With the one-sided start the first token of a
-span gained 0.17-0.24 nats on each seed.  The table of runs is in objectives/span_corruption.py
-(SpanCorruption).
+span gained 0.17-0.24 nats on each seed.  The table of runs is in
+objectives/span_corruption_task.py (SpanCorruption).
 
 How this differs from the real T5, and why:
 - positions: the presets use T5's own, a learned bias per head and distance bucket added to the
@@ -49,7 +49,7 @@ How this differs from the real T5, and why:
   (measured: 300 steps of the tiny T5 ended 0.25 nats worse than the unigram on hidden text with
   the rescale, 0.16 worse without; std-1 embeddings with the rescale: 0.32 worse);
 - like T5: pre-norm blocks, a final norm on each stack, and the decoder starts from the padding
-  token.  Pretraining here hides 30% of the tokens instead of 15% (objectives/span_corruption.py).
+  token.  Pretraining here hides 30% of the tokens instead of 15% (objectives/span_corruption_task.py).
 """
 
 from __future__ import annotations

@@ -3,14 +3,16 @@
 A language model learns from raw text by hiding part of it and predicting what was hidden.
 *What* is hidden, and what the model may look at while predicting it, is the objective.  The
 three ways to pretrain seen in the lecture, one file each (the data transformation, then the
-task class that turns a token stream into batches and a loss):
+task class that turns a token stream into batches and a loss; T5's task, with its longer recipe,
+has a file of its own):
 
-    causal_lm.py        GPT: predict every token from the ones before it       -> CausalLM
-    masked_lm.py        BERT: hide ~15% of the tokens, predict them from both sides -> MaskedLM
-    span_corruption.py  T5: replace spans by sentinels, the decoder writes them -> SpanCorruption
+    causal_lm.py             GPT: predict every token from the ones before it       -> CausalLM
+    masked_lm.py             BERT: hide ~15% of the tokens, predict them from both sides -> MaskedLM
+    span_corruption.py       T5: replace spans by sentinels, the decoder writes them
+    span_corruption_task.py  the task that pretrains T5 with span corruption        -> SpanCorruption
 
-    ids.py              the id-array checks they share, IGNORE_INDEX and pad_batch
-    task.py             PretrainingTask: what the trainer and the command line ask of a task
+    ids.py                   the id-array checks they share, IGNORE_INDEX and pad_batch
+    task.py                  PretrainingTask: what the trainer and the command line ask of a task
 
 TASKS lists the tasks; `task_for(model, tokenizer)` picks the one that pretrains a model, so no
 code outside MODEL_TYPES (models/__init__.py) needs the names "gpt", "bert" or "t5".
@@ -21,7 +23,6 @@ from .ids import IGNORE_INDEX, pad_batch
 from .masked_lm import MASK_FRACTION, RANDOM_FRACTION, MaskedLM, mask_tokens
 from .span_corruption import (
     NUM_SENTINELS,
-    SpanCorruption,
     SpanCorruptionBatch,
     corrupt_spans,
     noise_span_counts,
@@ -31,6 +32,7 @@ from .span_corruption import (
     span_corruption_batch,
     span_corruption_lengths,
 )
+from .span_corruption_task import SpanCorruption
 from .task import PretrainingTask
 
 TASKS = (CausalLM, MaskedLM, SpanCorruption)

@@ -1,8 +1,12 @@
 """A pretraining task: one objective as the trainer and the command line use it.
 
-The trainer (train.py) asks a task for three things only, so it never needs to know the model:
+The trainer (train.py) asks a task for four things only, so it never needs to know the model:
 
-    task.batch(ids, batch_size, rng) -> a batch cut from the token stream
+    task.batch(ids, batch_size, rng) -> a batch cut from the token stream (the validation loss's)
+    task.training_batch(ids, batch_size, rng, progress)
+                                     -> the batch to train on once `progress` (0 to 1) of the steps
+                                        are done: task.batch, unless the task changes its batches
+                                        as training goes on (T5 finishes on mixed noise densities)
     task.loss(model, batch)          -> the scalar loss Tensor to minimize
     task.context                     -> tokens per row (for the tokens/s figure)
 
@@ -29,7 +33,7 @@ The command line (`pretrain`, `generate`) asks the rest, again without naming a 
     Task.config_overrides(tokenizer)    model config fields that depend on the tokenizer
     task.show_before_training, task.show, task.generate_text    what the model does with text
 
-Each objective module (causal_lm.py, masked_lm.py, span_corruption.py) defines one subclass.
+Each objective (causal_lm.py, masked_lm.py, span_corruption_task.py) defines one subclass.
 """
 
 from __future__ import annotations
@@ -79,6 +83,11 @@ class PretrainingTask:
             raise ValueError(f"the tokenizer lacks the special tokens {missing}, which {cls.__name__} needs; "
                              "train one with make_tokenizer (or without --tokenizer), which adds them all")
         return {name: tokenizer.token_to_id(name) for name in cls.special_tokens}
+
+    def training_batch(self, ids, batch_size, rng, progress: float):
+        """The batch to train on when `progress` (step / steps, 0 to 1) of training is done: the same
+        kind of batch throughout, unless a task overrides this."""
+        return self.batch(ids, batch_size, rng)
 
     def shard(self, batch, start: int, stop: int):
         """Samples [start, stop) of `batch`: every array of the tuple (or NamedTuple) sliced alike."""
