@@ -75,9 +75,9 @@ class SpanCorruption(PretrainingTask):
         + neighbour heads (neighbour_heads), 2000       1.46 / 1.39 / 1.30   1.67 / 1.60 / 1.51
           the same, --context 64 and 4000 steps         1.57 (seed 0)        1.54
           the same, --noise-density 0.4 (300 s)         1.31 / - / 1.48      1.21 / - / 1.67
-          as `pretrain` runs it (2 workers, 161-205 s)  1.45 / 1.09 / 1.44   1.62 / 1.59 / 1.69
+          as `pretrain` runs it (2 workers, 161-170 s)  1.45 / 1.09 / 1.44   1.62 / 1.59 / 1.69
         + the last quarter at 5-30% (finish_density)    1.42 / 1.37 / 1.42   1.63 / 1.58 / 1.67
-          (the default now; 171-176 s on 2 workers)
+          (the default now; 156-163 s on 2 workers)
           every batch at 5-30% (1 worker)               0.67 / 0.64 / -      0.50 / 0.24 / -
           one batch in four at 5-30%                    - / 0.98 / -         - / 1.20 / -
           the last quarter at 15% (seed 1, 1 worker)    1.36 at 15% noise, but 0.72 at 30%
@@ -102,10 +102,11 @@ class SpanCorruption(PretrainingTask):
     or two gaps, so its demo filled '"x"' and twenty newlines.  Training at low densities from the
     start never leaves the plateau (every batch at 5-30%: 0.67), so the density stays at 30% until
     three quarters of the steps are done, and then each batch draws its own from 5-30%
-    (training_batch): seed 1 gets 1.37 at 15% and 1.18 at 5%, seeds 0 and 2 lose 0.02-0.03.  Its
-    fills of 100 hidden held-out words (word_fills.py; the unigram's ' the' is right 22 times):
-    the word 28 / 20 / 28 times before, 31 / 24 / 25 after; a word at all 88 / 72 / 88 before,
-    91 / 82 / 87 after.  Whole-word spans (SpanBERT's and BERT-wwm's idea: a span never starts or
+    (training_batch): seed 1 gets 1.37 at 15% and 1.18 at 5%, seeds 0 and 2 lose 0.02-0.03, in
+    156-163 s.  Its fills of 200 hidden held-out words (word_fills.py; the unigram's ' the' is right
+    39 times): the word 51 / 47 / 50 times before, 57 / 49 / 49 after; a word at all 164 / 148 / 165
+    before, 168 / 155 / 165 after.  The demo: ' statement' / ' object', ' key' / ' key' (seed 1 wrote
+    '"x"' and twenty newlines before), ' statement' / ' object'.  Whole-word spans (SpanBERT's and BERT-wwm's idea: a span never starts or
     ends inside a word) were meant to stop fills like 'h', but the first token of a span stayed on
     the plateau, and a model that never saw a span start inside a word scores badly on T5's.
     """
@@ -127,7 +128,8 @@ class SpanCorruption(PretrainingTask):
     # 1.43 / 1.59 / 1.15 in 211 s.  With the value path started 4x larger as well, 2000 steps give
     # 1.31 / 1.26 / 1.30 (the first token of a span 1.50 / 1.36 / 1.31) in 142-152 s on 2 cores
     # (`pretrain --model t5 --seed S`, 2 workers); 2500 steps give 1.56 / 1.46 / 1.47 but take
-    # 174-194 s, past the 3 minutes this default keeps to
+    # 174-194 s, past the 3 minutes this default keeps to.  The tiny preset of now (neighbour heads,
+    # the finish on 5-30%): 1.42 / 1.37 / 1.42 in 156-163 s
     default_steps = 2000
 
     @staticmethod
