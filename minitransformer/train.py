@@ -8,7 +8,8 @@ bottom, one named method per line of the pseudo-code:
     restore the run from its checkpoint (--resume), or start a fresh log; start the workers (if > 1)
     for each step:
         set the learning rate from the schedule (warmup, then cosine decay)
-        for each micro-batch (gradient accumulation): loss = task.loss(batch); loss.backward()
+        for each micro-batch (gradient accumulation): batch = task.training_batch(..., step / steps)
+            loss = task.loss(batch); loss.backward()
             (with workers > 1: each worker does this on its shard and the gradients are summed)
         clip the gradient norm; optimizer step (with workers: each its slice); zero the gradients
         log; now and then evaluate on held-out text and save a checkpoint
