@@ -86,10 +86,33 @@ def load_trained(path):
     if tokenizer.vocab_size > config.vocab_size:
         raise checkpoint.CheckpointError(f"{path}: its tokenizer has {tokenizer.vocab_size} tokens but the model only "
                                          f"{config.vocab_size} embeddings; the file is damaged")
+    _check_unigram_counts(path, meta.get("unigram_counts"), config.vocab_size)
     checkpoint.check_finite_weights(path, saved.weights)
     model = model_class(config)
     checkpoint.load(path, model)
     return model, tokenizer, meta
+
+
+MAX_COUNT = 2 ** 53  # a count float64 holds exactly; no corpus here comes near it
+
+
+def _check_unigram_counts(path, counts, vocab_size: int) -> None:
+    """The training split's token counts `evaluate` compares with: one whole number from 0 to
+    MAX_COUNT per token, or None (a checkpoint from before they were saved)."""
+    if counts is None:
+        return
+    problem = None
+    if not isinstance(counts, list) or len(counts) != vocab_size:
+        got = f"a list of {len(counts)}" if isinstance(counts, list) else repr(counts)[:40]
+        problem = f"got {got}"
+    else:
+        for i, count in enumerate(counts):
+            if type(count) is not int or not 0 <= count <= MAX_COUNT:  # bool is an int: refused too
+                problem = f"unigram_counts[{i}] is {repr(count)[:40]}"
+                break
+    if problem:
+        raise checkpoint.CheckpointError(f"{path}: its unigram_counts must be {vocab_size} whole numbers from 0 to "
+                                         f"2**53, one per token; {problem}; the file is damaged")
 
 
 def new_model(kind: str, preset: str, tokenizer, **overrides):

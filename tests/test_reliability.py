@@ -192,6 +192,14 @@ def world(tmp_path_factory):
         "vocab_1e12": bad("vocab_1e12", **config(vocab_size=10**12)),
         "layers_1e7": bad("layers_1e7", **config(n_layers=10**7)),
         "context_1e9": bad("context_1e9", **config(context_length=10**9)),
+        # the training split's token counts, which `evaluate` compares with
+        "counts_short": bad("counts_short", meta=lambda m: m.update(unigram_counts=[1, 2, 3])),
+        "counts_text": bad("counts_text", meta=lambda m: m.update(unigram_counts="many")),
+        "counts_negative": bad("counts_negative", meta=lambda m: m["unigram_counts"].__setitem__(5, -1)),
+        "counts_float": bad("counts_float", meta=lambda m: m["unigram_counts"].__setitem__(0, 2.5)),
+        "counts_huge": bad("counts_huge", meta=lambda m: m["unigram_counts"].__setitem__(7, 10**30)),
+        "counts_bool": bad("counts_bool", meta=lambda m: m["unigram_counts"].__setitem__(1, True)),
+        "counts_nested": bad("counts_nested", meta=lambda m: m["unigram_counts"].__setitem__(2, [1])),
     }
     header, data = read_safetensors(w.ckpt)  # a checkpoint whose weights are NaN (old code saved such)
     name = "token_embedding.weight"
@@ -360,6 +368,13 @@ CLI_CASES = [
     ("generate --checkpoint {t_small_vocab}", ("small_vocab", "its tokenizer has 300 tokens")),
     ("generate --checkpoint {t_meta_list}", ("meta_list", "must be a JSON object")),
     ("generate --checkpoint {t_nan_weights}", ("nan_weights", "NaN or inf", "token_embedding.weight")),
+    ("evaluate --checkpoint {t_counts_short}", ("counts_short", "unigram_counts must be 300 whole", "a list of 3")),
+    ("evaluate --checkpoint {t_counts_text}", ("counts_text", "unigram_counts must be 300", "got 'many'")),
+    ("evaluate --checkpoint {t_counts_negative}", ("counts_negative", "unigram_counts[5] is -1")),
+    ("evaluate --checkpoint {t_counts_float}", ("counts_float", "unigram_counts[0] is 2.5")),
+    ("evaluate --checkpoint {t_counts_huge}", ("counts_huge", "unigram_counts[7] is 1000000000000000000000000000000")),
+    ("evaluate --checkpoint {t_counts_bool}", ("counts_bool", "unigram_counts[1] is True")),
+    ("generate --checkpoint {t_counts_nested}", ("counts_nested", "unigram_counts[2] is [1]")),
     ("generate --checkpoint {t_digits}", ("digits.safetensors", "digits")),
     ("generate --checkpoint {t_dims}", ("dims.safetensors", "100 dimensions")),
     ("generate --checkpoint {t_huge_shape}", ("huge_shape.safetensors", "more elements")),
