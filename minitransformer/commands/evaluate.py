@@ -9,7 +9,8 @@ from ..pretrain import evaluate_model, load_trained, report_lines
 HELP = "held-out loss of a checkpoint against the unigram and uniform baselines"
 DESCRIPTION = ("Score a pretrained checkpoint on held-out text: the validation split of the built-in corpus, "
                "or the text you give. Prints the loss, the perplexity, the unigram baseline of the training "
-               "split and the uniform ln V, and the top-1 accuracy.")
+               "split and the uniform ln V, and the top-1 accuracy; for T5 also how often it fills a hidden "
+               "held-out word with that word, and with a word at all.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
