@@ -188,16 +188,15 @@ def evaluate_model(model, tokenizer, metadata: dict, corpus=None) -> tuple:
 
 def held_out_scores(model, tokenizer, held_out_ids, counts, text: str, task=None) -> tuple:
     """What `pretrain` ends with and `evaluate` prints: the held-out loss against the baselines,
-    and for T5, whose demo is filling gaps, how often it fills a hidden word with a word (None for
+    and for a task that fills gaps (T5's) how often it fills a hidden word with a word (None for
     the others; BERT's top-1 on the masked tokens is already in the first).  task: the one trained
     with (default: the model's task with its default options)."""
     from .objectives import task_for
 
+    task = task or task_for(model, tokenizer)
     counts = np.asarray(counts, dtype=np.int64)
-    report = held_out_report(model, task or task_for(model, tokenizer), held_out_ids, counts)
-    fills = None
-    if model_type_of(model) == "t5":
-        fills = word_fill_report(model, tokenizer, held_out_ids, counts, words_of(text))
+    report = held_out_report(model, task, held_out_ids, counts)
+    fills = word_fill_report(model, tokenizer, held_out_ids, counts, words_of(text)) if task.fills_gaps else None
     return report, fills
 
 

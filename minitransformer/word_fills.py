@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models.demos import fill_span_ids_t5
+from .models.demos import fill_span_ids_t5, token_texts
 from .tensor import no_grad
 
 WORD_TOKEN = re.compile(r" [A-Za-z]{2,}")  # a whole word with its leading space, as byte-level BPE spells it
@@ -42,10 +42,13 @@ def is_word_fill(fill: str, words: set) -> bool:
 
 def word_token_ids(tokenizer, vocab_size: int) -> np.ndarray:
     """A bool mask over the vocabulary: True for the tokens that are one whole word, ' exception'."""
-    mask = np.zeros(vocab_size, dtype=bool)
-    for i in range(min(vocab_size, tokenizer.vocab_size)):
-        mask[i] = bool(WORD_TOKEN.fullmatch(tokenizer.decode([i])))
-    return mask
+    return np.array([bool(WORD_TOKEN.fullmatch(text)) for text in token_texts(tokenizer, vocab_size)])
+
+
+def letter_start_ids(tokenizer, vocab_size: int) -> np.ndarray:
+    """A bool mask over the vocabulary: True for the tokens that start with a letter, which
+    continue the word before them ('ment' after ' state')."""
+    return np.array([text[:1].isalpha() for text in token_texts(tokenizer, vocab_size)])
 
 
 def gap_positions(ids: np.ndarray, is_word: np.ndarray, starts_letter: np.ndarray, window: int, gaps: int,
@@ -101,23 +104,23 @@ def word_fill_report(model, tokenizer, ids, counts, words: set, gaps: int = 200,
     is_word = word_token_ids(tokenizer, vocab)
     if window < 8 or not is_word.any():
         return None
-    starts_letter = np.array([tokenizer.decode([i])[:1].isalpha() if i < tokenizer.vocab_size else False
-                              for i in range(vocab)])
     ids = np.asarray(ids, dtype=np.int64)
-    positions = gap_positions(ids, is_word, starts_letter, window, gaps, np.random.default_rng(seed))
+    half = window // 2
+    positions = gap_positions(ids, is_word, letter_start_ids(tokenizer, vocab), window, gaps,
+                              np.random.default_rng(seed))
     if len(positions) == 0:
         return None
     guess = int(np.argmax(np.where(is_word, np.asarray(counts)[:vocab], -1)))
+    # one row per gap: its window of text, the word replaced by the sentinel, then </s>
+    rows = ids[(positions - half)[:, None] + np.arange(window)]
+    rows[:, half] = sentinel
+    rows = np.concatenate([rows, np.full((len(rows), 1), eos)], axis=1)
 
     exact = word_fills = 0
     shown = []
     for first in range(0, len(positions), batch_size):
-        rows = []
-        for position in positions[first:first + batch_size]:
-            text = ids[position - window // 2:position - window // 2 + window].copy()
-            text[window // 2] = sentinel
-            rows.append(np.append(text, eos))
-        out = fill_span_ids_t5(model, tokenizer, np.array(rows), spaced_gaps=[sentinel], max_new_tokens=12)
+        out = fill_span_ids_t5(model, tokenizer, rows[first:first + batch_size], spaced_gaps=[sentinel],
+                               max_new_tokens=12)
         for position, written in zip(positions[first:first + batch_size], out.tolist()):
             end = written.index(eos) if eos in written else len(written)
             fill = tokenizer.decode(written[1:end])  # written[0] is the sentinel

@@ -14,7 +14,8 @@ from minitransformer.objectives import task_for
 from minitransformer import word_fills
 from minitransformer.pretrain import make_tokenizer
 from minitransformer.tokenizers import CharTokenizer
-from minitransformer.word_fills import gap_positions, is_word_fill, word_fill_report, word_token_ids, words_of
+from minitransformer.word_fills import (gap_positions, is_word_fill, letter_start_ids, word_fill_report,
+                                        word_token_ids, words_of)
 
 TEXT = builtin_corpus()[:30000]
 
@@ -220,7 +221,7 @@ def _fill_setup(tokenizer, ids):
     t5 = build_model("t5", "micro", vocab_size=tokenizer.vocab_size, pad_id=tokenizer.token_to_id("[PAD]"),
                      context_length=64)  # a window of 48 tokens and its </s> fit
     is_word = word_token_ids(tokenizer, tokenizer.vocab_size)
-    starts_letter = np.array([tokenizer.decode([i])[:1].isalpha() for i in range(tokenizer.vocab_size)])
+    starts_letter = letter_start_ids(tokenizer, tokenizer.vocab_size)
     return t5, is_word, starts_letter
 
 

@@ -31,6 +31,18 @@ def _check_fits(ids: list, model, what: str) -> None:
 _GAP = re.compile(r" (\[MASK\]|<extra_id_\d+>)")
 
 
+def spaces_join_words(tokenizer) -> bool:
+    """True when the tokenizer spells a word with its leading space (' a' is one token), as
+    byte-level BPE does; False when spaces are tokens of their own (CharTokenizer)."""
+    return len(tokenizer.encode(" a")) == 1
+
+
+def token_texts(tokenizer, vocab_size: int) -> list:
+    """The text of each id of a model's vocabulary ('' for ids past the tokenizer's, which a
+    model may have as padding), for masks over the vocabulary such as 'starts with a space'."""
+    return [tokenizer.decode([i]) if i < tokenizer.vocab_size else "" for i in range(vocab_size)]
+
+
 def encode_with_gaps(tokenizer, text: str) -> list:
     """The ids of `text`, whose [MASK] / <extra_id_N> gaps are read as the special tokens.
 
@@ -40,7 +52,7 @@ def encode_with_gaps(tokenizer, text: str) -> list:
     own would give 'The' 'Ġ' [MASK], an input pretraining never showed, and the guesses become
     noise.  A tokenizer whose spaces are tokens of their own (CharTokenizer) keeps the space.
     """
-    if len(tokenizer.encode(" a")) == 1:  # the space is part of the word after it
+    if spaces_join_words(tokenizer):
         text = _GAP.sub(r"\1", text)
     return tokenizer.encode(text, allowed_special="all")
 
@@ -105,7 +117,7 @@ def fill_spans_t5(model: T5, tokenizer, text: str, max_new_tokens: int = 30, tem
     ids = encode_with_gaps(tokenizer, text) + [eos]
     _check_fits(ids, model, "the input")
     spaced_gaps = []
-    if len(tokenizer.encode(" a")) == 1:  # the space went into the gap (encode_with_gaps)
+    if spaces_join_words(tokenizer):  # the space went into the gap (encode_with_gaps)
         spaced_gaps = [tokenizer.special_token_ids[name] for name in _GAP.findall(text)
                        if name in tokenizer.special_token_ids]
     out = fill_span_ids_t5(model, tokenizer, np.array([ids]), spaced_gaps, max_new_tokens, temperature, seed)
@@ -124,9 +136,7 @@ def fill_span_ids_t5(model: T5, tokenizer, input_ids: np.ndarray, spaced_gaps=()
         raise ValueError("the text has no sentinel to fill; mark the gaps with <extra_id_0>, <extra_id_1>, ...")
     first_tokens = {}
     if len(spaced_gaps):
-        spaced = np.zeros(model.config.vocab_size, dtype=bool)
-        for i in range(min(model.config.vocab_size, tokenizer.vocab_size)):
-            spaced[i] = tokenizer.decode([i]).startswith(" ")
+        spaced = np.array([text.startswith(" ") for text in token_texts(tokenizer, model.config.vocab_size)])
         first_tokens = {int(sentinel): spaced for sentinel in spaced_gaps}
     return model.generate(input_ids, min(max_new_tokens, model.config.context_length - 1),
                           temperature=temperature, stop_token=eos, seed=seed,

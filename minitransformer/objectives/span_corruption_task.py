@@ -263,6 +263,7 @@ class SpanCorruption(PretrainingTask):
         return int(np.count_nonzero(batch.target_mask))
 
     scored_tokens = "hidden span tokens"
+    fills_gaps = True  # the decoder writes what each sentinel hides: word_fills.py scores that too
 
     def scored_predictions(self, model, batch):
         """The decoder's predictions of the hidden text: sentinels, </s> and padding left out."""

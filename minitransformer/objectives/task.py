@@ -21,6 +21,8 @@ Held-out evaluation against the baselines (evaluation.py) asks two more:
     task.evaluation_batch(ids, batch_size, rng)  -> a batch for scoring (by default: task.batch)
     task.scored_predictions(model, batch)        -> (logits (N, V), labels (N,)) of the tokens the
                                                     objective predicts; task.scored_tokens names them
+    Task.fills_gaps                              -> True if its model writes what a sentinel hides
+                                                    (T5): its fills of hidden words are scored too
 
 The command line (`pretrain`, `generate`) asks the rest, again without naming a model:
 
@@ -103,6 +105,7 @@ class PretrainingTask:
         return int(np.count_nonzero(np.asarray(batch[1]) != IGNORE_INDEX))
 
     scored_tokens: str = "tokens"
+    fills_gaps: bool = False  # True: `pretrain` and `evaluate` also score fills of hidden words (word_fills.py)
 
     def evaluation_batch(self, ids, batch_size, rng):
         """The batch held-out evaluation scores: the training batch, unless the task says otherwise."""
